@@ -1,0 +1,189 @@
+"""Romanian text analysis, built from Whoosh's analysis chain.
+
+Two analyzers share one tokenizer:
+
+* `folded_analyzer()`: lower case, ş/ţ -> ș/ț, diacritics folded (unidecode), Romanian stop
+  words dropped, Snowball Romanian stem. Used for matching: `soldați`, `soldaţi` and
+  `soldati` all become `soldat`.
+* `exact_analyzer()`: the same without folding. It only serves the ranking boost for queries
+  typed with diacritics (`față` above `fata`).
+
+Fold first, then stem, because the Snowball stemmer reads diacritics: it stems `soldați` to
+`sold` but `soldati` to `soldat`, `muniții` to `mun` but `munitii` to `munit`. Stemming the
+folded word gives the same term whatever the spelling, so diacritics can never decide a match
+(see `tests/test_analysis.py` and QUALITY.md for the measurement).
+
+Everything the analyzers hold is a module-level function or a plain class, so Whoosh can
+pickle them into the index and another process can load them; the PyStemmer object itself is
+created lazily per process and never pickled.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from stop_words import get_stop_words
+from unidecode import unidecode
+from whoosh.analysis import Filter, LowercaseFilter, StemFilter, Token, Tokenizer
+
+# The comma-below letters are the correct Romanian ones; the cedilla forms are legacy.
+CEDILLA_TO_COMMA = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
+
+# Words: runs of letters/digits, possibly with soft hyphens inside (the source cleaner removes
+# them from stored text, this keeps queries and raw text safe too). Numbers keep their
+# separators so that `15.000` can become `15000`. Hyphens, quotes and dashes separate words,
+# which splits clitics: `într-o` -> `într`, `o`; `s-a` -> `s`, `a`.
+WORD_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:\u00ad+[^\W_]+)*")
+THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
+
+# Content words that the published list (stop-words' Romanian list) marks as stop words but
+# that news readers search for: `fata`/`față` (girl/face), `mare` (big, sea), `nou` (new).
+KEPT_WORDS = frozenset({"fata", "mare", "nou", "noua", "citi", "capat", "mod", "exact", "face", "bine", "conform"})
+
+
+def fold(text: str) -> str:
+    """Lower-case ASCII transliteration: `Țară` -> `tara`."""
+    return unidecode(text).lower()
+
+
+def normalize(text: str) -> str:
+    """NFC, lower case, comma-below ș/ț, no soft hyphens: the unfolded comparison form."""
+    return unicodedata.normalize("NFC", text).lower().translate(CEDILLA_TO_COMMA).replace("\u00ad", "")
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text.lower()
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """The Romanian stop list, folded, so a stop word matches with or without diacritics."""
+    return frozenset(fold(w) for w in get_stop_words("romanian")) - KEPT_WORDS
+
+
+def is_stop_word(word: str) -> bool:
+    return fold(word) in stop_words()
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer  # uses PyStemmer's C implementation when it is installed
+
+    return snowballstemmer.stemmer("romanian")
+
+
+def stem(word: str) -> str:
+    """The Snowball Romanian stem of one lower-case word."""
+    return _stemmer().stemWord(word)
+
+
+class RomanianTokenizer(Tokenizer):
+    """Unicode words with Romanian separators; numbers with thousands dots joined."""
+
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            matches = [(value, 0, len(value))]
+        else:
+            matches = ((m.group(0), m.start(), m.end()) for m in WORD_PATTERN.finditer(value))
+        for pos, (text, start, end) in enumerate(matches):
+            token.text = _join_number(text) if text[0].isdigit() else text
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + start
+                token.endchar = start_char + end
+            yield token
+
+
+def _join_number(text: str) -> str:
+    return text.replace(".", "") if THOUSANDS.fullmatch(text) else text
+
+
+class NormalizeFilter(Filter):
+    """Comma-below ș/ț and no soft hyphens (after LowercaseFilter)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = normalize(t.text)
+            yield t
+
+
+class FoldFilter(Filter):
+    """Diacritics folded to ASCII with unidecode: `țări` -> `tari`."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = _fold_word(t.text)
+            yield t
+
+
+class FoldedStopFilter(Filter):
+    """Drops Romanian stop words whether or not they carry diacritics.
+
+    Whoosh's StopFilter compares the token text as it is; here the comparison is on the folded
+    form, so the exact analyzer drops `și` as the folded one drops `si`. Positions of the words
+    left are renumbered (as StopFilter(renumber=True) does), so a phrase skips stop words.
+    """
+
+    def __call__(self, tokens):
+        stops = stop_words()
+        pos = None
+        for t in tokens:
+            if _fold_word(t.text) in stops:
+                if not t.removestops:
+                    t.stopped = True
+                    yield t
+                continue
+            if t.positions:
+                pos = t.pos if pos is None else pos + 1
+                t.pos = pos
+            t.stopped = False
+            yield t
+
+
+@lru_cache(maxsize=200_000)
+def _fold_word(word: str) -> str:
+    return fold(word) if not word.isascii() else word
+
+
+def romanian_stem_filter() -> StemFilter:
+    return StemFilter(stemfn=stem, cachesize=200_000)
+
+
+def folded_analyzer():
+    """Matching analyzer: tokens -> lower -> ș/ț -> fold -> stop words out -> stem."""
+    return RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldFilter() | FoldedStopFilter() | romanian_stem_filter()
+
+
+def exact_analyzer():
+    """Diacritic-preserving analyzer, for the exact-spelling ranking boost."""
+    return RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldedStopFilter() | romanian_stem_filter()
+
+
+def match_terms(text: str) -> list[str]:
+    """The index terms a piece of text produces for matching (handy in tests and tools)."""
+    return [t.text for t in folded_analyzer()(text)]
+
+
+def words(text: str) -> list[str]:
+    """The words of a text as the tokenizer sees them, unchanged."""
+    return [m.group(0) for m in WORD_PATTERN.finditer(text)]

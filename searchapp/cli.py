@@ -1,0 +1,145 @@
+"""The `searchapp` command line: a thin click layer over the index and search modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import index as index_module
+from .config import default_index_dir, default_sources
+from .errors import SearchappError
+from .search import Archive, SearchResult, parse_params
+from .terminal import render_result, render_stats, render_summary
+
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="SEARCHAPP_INDEX",
+    default=lambda: str(default_index_dir()),
+    show_default="index/ (env SEARCHAPP_INDEX)",
+    help="Index folder.",
+)
+source_option = click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Article folder or .jsonl/.jsonl.gz file; repeat for several (default seeds/, env SEARCHAPP_SOURCE).",
+)
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+
+
+class Group(click.Group):
+    """Turns domain errors into one clear line on stderr, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SearchappError as exc:
+            raise click.ClickException(exc.message) from None
+        except OSError as exc:
+            raise click.ClickException(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")) from None
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="searchapp")
+def main() -> None:
+    """Full-text search over an archive of Romanian news articles."""
+
+
+def _progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def report(count: int) -> None:
+        if count % 100 == 0:
+            click.echo(f"\r{count} articles indexed…", nl=False, err=True)
+
+    return report
+
+
+@main.command()
+@source_option
+@index_option
+@click.option("--procs", type=click.IntRange(1, 64), default=None, help="Indexing processes (default: up to 2 cores).")
+@quiet_option
+def reindex(sources: tuple[Path, ...], index_dir: Path, procs: int | None, quiet: bool) -> None:
+    """Rebuild the whole index from the sources; searches use the old one until it is done."""
+    summary = index_module.rebuild(index_dir, list(sources) or default_sources(), _progress(quiet), procs=procs)
+    _clear_progress(quiet)
+    click.echo(render_summary("reindex", summary))
+
+
+@main.command()
+@source_option
+@index_option
+@quiet_option
+def update(sources: tuple[Path, ...], index_dir: Path, quiet: bool) -> None:
+    """Bring the index up to date: new and changed articles in, vanished ones out."""
+    summary = index_module.update(index_dir, list(sources) or default_sources(), _progress(quiet))
+    _clear_progress(quiet)
+    click.echo(render_summary("update", summary))
+
+
+def _clear_progress(quiet: bool) -> None:
+    if _progress(quiet):
+        click.echo("\r\033[K", nl=False, err=True)
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@click.option("--limit", "per_page", default="10", show_default=True, help="Hits per page (1-100).")
+@click.option("--page", default="1", show_default=True, help="Page number.")
+@click.option("--year", help="YYYY, or 'none' for undated articles.")
+@click.option("--month", help="YYYY-MM.")
+@click.option("--from", "date_from", help="From date, YYYY-MM-DD (inclusive).")
+@click.option("--to", "date_to", help="To date, YYYY-MM-DD (inclusive).")
+@click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
+@index_option
+def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
+    """Search the index, as the API does, and print the results."""
+    raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), **options}
+    try:
+        params = parse_params(raw)
+    except SearchappError as exc:
+        raise click.UsageError(exc.message) from None
+    result: SearchResult = Archive(index_dir).search(params)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_result(result, color=sys.stdout.isatty()))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@index_option
+def stats(as_json: bool, index_dir: Path) -> None:
+    """Articles, dated and undated counts, date range and size of the index."""
+    figures = index_module.stats(index_dir)
+    if as_json:
+        click.echo(json.dumps(figures.as_dict(), indent=2))
+    else:
+        click.echo(render_stats(figures))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@source_option
+@index_option
+def serve(host: str, port: int, workers: int, sources: tuple[Path, ...], index_dir: Path) -> None:
+    """Serve the web pages and the API with gunicorn; builds the index first if there is none."""
+    from .serve import run_server  # gunicorn is only needed here
+
+    if index_module.current_generation(index_dir) is None:
+        click.echo(f"No index in {index_dir}/ yet; building it first…", err=True)
+        summary = index_module.rebuild(index_dir, list(sources) or default_sources())
+        click.echo(render_summary("reindex", summary), err=True)
+    click.echo(f"Serving on http://{host}:{port}/ with {workers} worker(s); Ctrl-C stops.", err=True)
+    run_server(index_dir, host=host, port=port, workers=workers)

@@ -1,0 +1,329 @@
+"""The Whoosh index: schema, atomic rebuilds, incremental updates, statistics.
+
+Layout of an index folder (`index/` by default)::
+
+    index/
+      current -> gen-000003     symlink, swapped atomically when a rebuild commits
+      gen-000003/               a complete Whoosh index
+      gen-000002/               the previous one, kept so in-flight readers can finish
+      .lock                     flock'ed by the one writer (reindex or update)
+
+A rebuild writes a new generation beside the live one and only then moves `current`, so a
+search never sees half an index, a rebuild killed at any point leaves the old index whole, and
+a schema change needs no special migration. Whoosh's own TOC commit would be atomic too, but it
+cannot replace an index whose files are damaged or whose schema changed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.index import Index
+from whoosh.query import Term
+
+from . import analysis
+from .errors import IndexLocked, IndexMissing, IndexUnreadable
+from .sources import Article, Problem, ReadReport, read_articles
+
+CURRENT = "current"
+GENERATION_PREFIX = "gen-"
+LOCK_FILE = ".lock"
+UNDATED = "none"  # the year/month facet value of articles without a date
+TITLE_BOOST = 2.0
+
+
+def build_schema() -> Schema:
+    folded = analysis.folded_analyzer()
+    exact = analysis.exact_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=folded, stored=True, field_boost=TITLE_BOOST),
+        body=TEXT(analyzer=folded, stored=True, chars=True, spelling=True),
+        exact=TEXT(analyzer=exact, phrase=False),
+        date=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+        month=ID(stored=True, sortable=True),
+        dated=NUMERIC(sortable=True, bits=8, signed=False),
+        url=STORED(),
+        source=STORED(),
+        content_hash=STORED(),
+    )
+
+
+def article_document(article: Article) -> dict:
+    """The fields Whoosh stores and indexes for one article."""
+    date = article.date
+    return {
+        "id": article.id,
+        "title": article.title,
+        "body": article.text,
+        "exact": f"{article.title}\n{article.text}",
+        "date": date or "",
+        "year": date[:4] if date else UNDATED,
+        "month": date[:7] if date else UNDATED,
+        "dated": 1 if date else 0,
+        "url": article.url,
+        "source": article.source,
+        "content_hash": article.content_hash,
+    }
+
+
+# --- locating and opening ---------------------------------------------------------------------
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The folder `current` points to, or None when there is no committed index."""
+    link = Path(index_dir) / CURRENT
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    return Path(index_dir) / target
+
+
+def open_index(index_dir: Path) -> Index:
+    """Open the committed index, or raise an error that names the fix."""
+    generation = current_generation(index_dir)
+    if generation is None:
+        raise IndexMissing(f"no index in {index_dir}/; run `searchapp reindex` to build it")
+    try:
+        return whoosh_index.open_dir(str(generation))
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexUnreadable(
+            f"the index in {index_dir}/ cannot be read ({type(exc).__name__}: {exc}); "
+            "run `searchapp reindex` to rebuild it"
+        ) from exc
+
+
+@contextmanager
+def writer_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time: a second `reindex`/`update` fails at once instead of waiting."""
+    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(index_dir) / LOCK_FILE, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexLocked(
+                f"another reindex or update is writing {index_dir}/; wait for it to finish and try again"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class WriteSummary:
+    indexed: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.skipped]
+
+    @property
+    def repaired(self) -> list[Problem]:
+        return [p for p in self.problems if not p.skipped]
+
+
+def writer_options(procs: int | None = None) -> dict:
+    procs = procs or min(2, os.cpu_count() or 1)
+    if procs > 1:
+        return {"procs": procs, "multisegment": True, "limitmb": 128}
+    return {"limitmb": 256}
+
+
+def rebuild(
+    index_dir: Path,
+    sources: Iterable[Path],
+    progress: Progress | None = None,
+    procs: int | None = None,
+) -> WriteSummary:
+    """Build a new generation from the sources and make it current in one atomic step."""
+    index_dir = Path(index_dir)
+    started = time.monotonic()
+    with writer_lock(index_dir):
+        _remove_abandoned_generations(index_dir)
+        generation = _new_generation_dir(index_dir)
+        try:
+            summary = _write_generation(generation, sources, progress, procs)
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        _switch_current(index_dir, generation)
+        _remove_abandoned_generations(index_dir)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _write_generation(generation: Path, sources, progress, procs) -> WriteSummary:
+    report = ReadReport()
+    ix = whoosh_index.create_in(str(generation), build_schema())
+    writer = ix.writer(**writer_options(procs))
+    summary = WriteSummary(problems=report.problems)
+    try:
+        for article in read_articles(sources, report):
+            writer.add_document(**article_document(article))
+            summary.indexed += 1
+            if progress:
+                progress(summary.indexed)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+    return summary
+
+
+def _new_generation_dir(index_dir: Path) -> Path:
+    numbers = [_generation_number(p) for p in index_dir.glob(GENERATION_PREFIX + "*")]
+    generation = index_dir / f"{GENERATION_PREFIX}{max(numbers, default=0) + 1:06d}"
+    generation.mkdir()
+    return generation
+
+
+def _generation_number(path: Path) -> int:
+    try:
+        return int(path.name[len(GENERATION_PREFIX):])
+    except ValueError:
+        return 0
+
+
+def _switch_current(index_dir: Path, generation: Path) -> None:
+    # rename() over an existing symlink is atomic: readers see the old or the new target.
+    temporary = index_dir / f".{CURRENT}.{os.getpid()}"
+    if temporary.is_symlink():
+        temporary.unlink()
+    os.symlink(generation.name, temporary)
+    os.replace(temporary, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_abandoned_generations(index_dir: Path) -> None:
+    """Keep the current generation and the one before it (readers may still be on it)."""
+    current = current_generation(index_dir)
+    generations = sorted(index_dir.glob(GENERATION_PREFIX + "*"), key=_generation_number)
+    keep = {current.name} if current else set()
+    older = [g for g in generations if current and _generation_number(g) < _generation_number(current)]
+    if older:
+        keep.add(older[-1].name)
+    for generation in generations:
+        if generation.name not in keep:
+            shutil.rmtree(generation, ignore_errors=True)
+
+
+def update(
+    index_dir: Path,
+    sources: Iterable[Path],
+    progress: Progress | None = None,
+) -> WriteSummary:
+    """Bring the index up to date: new and changed articles in, vanished ones out."""
+    index_dir = Path(index_dir)
+    if current_generation(index_dir) is None:
+        return rebuild(index_dir, sources, progress)
+    started = time.monotonic()
+    with writer_lock(index_dir):
+        ix = open_index(index_dir)
+        with ix.searcher() as searcher:
+            known = {fields["id"]: fields["content_hash"] for fields in searcher.all_stored_fields()}
+        report = ReadReport()
+        summary = WriteSummary(problems=report.problems)
+        writer = ix.writer(limitmb=256)
+        try:
+            seen = set()
+            for count, article in enumerate(read_articles(sources, report), start=1):
+                seen.add(article.id)
+                _apply_change(writer, known.get(article.id), article, summary)
+                if progress:
+                    progress(count)
+            for vanished in known.keys() - seen:
+                writer.delete_by_term("id", vanished)
+                summary.deleted += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _apply_change(writer, known_hash: str | None, article: Article, summary: WriteSummary) -> None:
+    if known_hash == article.content_hash:
+        summary.unchanged += 1
+        return
+    writer.update_document(**article_document(article))
+    if known_hash is None:
+        summary.indexed += 1
+    else:
+        summary.updated += 1
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    articles: int
+    dated: int
+    undated: int
+    first_date: str | None
+    last_date: str | None
+    size_bytes: int
+    path: str
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def stats(index_dir: Path) -> IndexStats:
+    ix = open_index(index_dir)
+    try:
+        with ix.searcher() as searcher:
+            dates = sorted(d for d in searcher.lexicon("date") if d)
+            undated = sum(1 for _ in searcher.docs_for_query(Term("year", UNDATED)))
+            articles = searcher.doc_count()
+    except Exception as exc:
+        raise IndexUnreadable(
+            f"the index in {index_dir}/ is damaged ({type(exc).__name__}: {exc}); "
+            "run `searchapp reindex` to rebuild it"
+        ) from exc
+    generation = current_generation(index_dir)
+    size = sum(p.stat().st_size for p in generation.iterdir() if p.is_file())
+    return IndexStats(
+        articles=articles,
+        dated=articles - undated,
+        undated=undated,
+        first_date=_decode(dates[0]) if dates else None,
+        last_date=_decode(dates[-1]) if dates else None,
+        size_bytes=size,
+        path=str(generation),
+    )
+
+
+def _decode(term: bytes | str) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term

@@ -1,0 +1,342 @@
+"""Reading article sources: seed `.txt` files and bulk `.jsonl` / `.jsonl.gz` files.
+
+Everything here is plain Python: it yields clean `Article`s (text decoded, web debris and page
+furniture removed, a title chosen) and records every file or line it had to skip or repair as a
+`Problem`, so that one bad input never stops the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SourceError
+
+TITLE_MAX_CHARS = 120
+LEGACY_ENCODINGS = ("cp1250", "iso-8859-2")
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    text: str
+    date: str | None = None  # YYYY-MM-DD, or None when the source gives no valid date
+    url: str | None = None
+    source: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of everything indexed, so `update` can tell a changed article from an unchanged one."""
+        payload = "\x1f".join([self.title, self.text, self.date or "", self.url or "", self.source or ""])
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str
+    reason: str
+    skipped: bool = True  # False: repaired and indexed anyway
+
+    def __str__(self) -> str:
+        verb = "skipped" if self.skipped else "repaired"
+        return f"{self.where}: {verb}: {self.reason}"
+
+
+@dataclass
+class ReadReport:
+    problems: list[Problem] = field(default_factory=list)
+
+    def skip(self, where: str, reason: str) -> None:
+        self.problems.append(Problem(where, reason, skipped=True))
+
+    def repair(self, where: str, reason: str) -> None:
+        self.problems.append(Problem(where, reason, skipped=False))
+
+    @property
+    def skipped(self) -> list[Problem]:
+        return [p for p in self.problems if p.skipped]
+
+
+# --- cleaning text as it arrives from the web -------------------------------------------------
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+
+
+def decode_entities(text: str) -> str:
+    """Decode HTML entities, including double-escaped ones such as `&amp;icirc;`."""
+    for _ in range(3):
+        decoded = html.unescape(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def clean_text(text: str) -> str:
+    """Entities decoded, Unicode composed (NFC), soft hyphens and zero-width marks removed,
+    runs of spaces folded, line structure kept. Stray HTML tags stay as text."""
+    text = unicodedata.normalize("NFC", decode_entities(text)).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+# --- page furniture ---------------------------------------------------------------------------
+# Matched on a folded, lower-cased copy of each line, so both ş/ș spellings and text without
+# diacritics are recognised. No library knows Romanian news sites' furniture; these patterns
+# come from the seeds and from the corpus's known boilerplate (see corpus SOURCE.md).
+
+_FURNITURE_LINE = re.compile(
+    r"""^(
+        distribuie\ pe\b.*                                  # share buttons
+      | (share|trimite)\ (on|pe)\ (facebook|x|twitter|whatsapp|email)\b.*
+      | viewscnt | \d+\ (vizualizari|afisari)               # view counters
+      | urmareste-ne\b.* | urmariti-ne\b.* | follow\ us\b.*  # "follow us" lines
+      | (da|dati)\ like\b.*facebook.* | aboneaza-te\b.*
+      | articolul\ de\ mai\ sus\ este\ destinat\b.*           # republication notices
+      | daca\ reprezentati\ o\ institutie\ media\b.*
+      | citi(ti|ti)?\ articolul\ integral\ pe\b.*
+      | comenteaza | lasa\ un\ comentariu.* | adauga\ un\ comentariu.*   # comment prompts
+      | [\d.,]+                                               # bare counters
+    )$""",
+    re.VERBOSE,
+)
+# Lines that open the related-articles block: everything from here on is furniture.
+_RELATED_BLOCK = re.compile(r"^(explor(eaza|a) subiectul|articole similare|articole recomandate|citeste si:?)$")
+
+
+def _fold_line(line: str) -> str:
+    decomposed = unicodedata.normalize("NFD", line.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def strip_furniture(text: str) -> tuple[str, str | None]:
+    """Return the article text without page furniture, and the headline found in it, if any.
+
+    A headline is the line standing right before the related-articles block (news sites
+    repeat the title there); it becomes the title and leaves the body.
+    """
+    lines = text.split("\n")
+    headline = None
+    for i, line in enumerate(lines):
+        if _RELATED_BLOCK.match(_fold_line(line)):
+            lines = lines[:i]
+            headline = _pop_headline(lines)
+            break
+    kept = [line for line in lines if not _FURNITURE_LINE.match(_fold_line(line))]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), headline
+
+
+def _pop_headline(lines: list[str]) -> str | None:
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and len(lines[-1]) <= 200 and not lines[-1].rstrip().endswith((".", "!", "?", ":")):
+        return lines.pop().strip()
+    return None
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»]?\s+(?=[\"'„“«(]?[A-ZĂÂÎȘȚŞŢ0-9])")
+
+
+def first_sentence_title(text: str, max_chars: int = TITLE_MAX_CHARS) -> str:
+    """The first sentence of the text, shortened at a word boundary."""
+    first_para = text.strip().split("\n", 1)[0]
+    sentence = _SENTENCE_END.split(first_para, maxsplit=1)[0].strip()
+    if len(sentence) <= max_chars:
+        return sentence
+    cut = sentence[: max_chars + 1].rsplit(" ", 1)[0].rstrip(",;:-–— ")
+    return cut + " …"
+
+
+def make_article(
+    id: str,
+    raw_text: str,
+    title: str | None = None,
+    date: str | None = None,
+    url: str | None = None,
+    source: str | None = None,
+) -> Article | None:
+    """Clean an article as the contract asks; None when no article text is left."""
+    text, headline = strip_furniture(clean_text(raw_text))
+    if not text:
+        return None
+    title = clean_text(title or "").replace("\n", " ") or headline or first_sentence_title(text)
+    return Article(id=id, title=title, text=text, date=date, url=url or None, source=source or None)
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+_DATE_HEADER = re.compile(r"^\s*date\s+(\S+)[ \t]*\n?")
+
+
+def valid_date(value: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- reading files ----------------------------------------------------------------------------
+
+
+def _decode(data: bytes, where: str, report: ReadReport) -> str | None:
+    if b"\x00" in data[:8192]:
+        report.skip(where, "binary file (NUL bytes), not text")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    for encoding in LEGACY_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            report.repair(where, f"not UTF-8; decoded as {encoding}")
+            return text
+    report.skip(where, "not UTF-8, cp1250 or ISO-8859-2 text; save it as UTF-8")
+    return None
+
+
+def _looks_like_text(text: str) -> bool:
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\n\r\t\f")
+    return controls <= len(text) // 100
+
+
+def read_seed_file(path: Path, report: ReadReport) -> Article | None:
+    """One `seeds/*.txt` file: optional `date YYYY-MM-DD` header, id from the file name."""
+    where = str(path)
+    data = path.read_bytes()
+    text = _decode(data, where, report)
+    if text is None:
+        return None
+    date = None
+    header = _DATE_HEADER.match(text)
+    if header:
+        text = text[header.end():]
+        if valid_date(header.group(1)):
+            date = header.group(1)
+        else:
+            report.repair(where, f"impossible date {header.group(1)!r}; indexed as undated")
+    article = make_article(path.stem, text, date=date)
+    if article is None:
+        report.skip(where, "no article text (empty, or only page furniture)")
+    return article
+
+
+def read_jsonl(path: Path, report: ReadReport) -> Iterator[Article]:
+    """Stream a `.jsonl` or `.jsonl.gz` file one line at a time."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as raw:
+        lines = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                article = _article_from_json(line, f"{path}:{number}", report)
+                if article is not None:
+                    yield article
+
+
+def _article_from_json(line: str, where: str, report: ReadReport) -> Article | None:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        report.skip(where, f"malformed JSON ({exc.msg})")
+        return None
+    if not isinstance(record, dict):
+        report.skip(where, "a JSON line must be an object")
+        return None
+    article_id, text = record.get("id"), record.get("text")
+    if not isinstance(article_id, str) or not article_id.strip():
+        report.skip(where, 'missing "id" (a non-empty string)')
+        return None
+    if not isinstance(text, str):
+        report.skip(where, f'article {article_id!r} has no "text" string')
+        return None
+    date = _optional_str(record.get("date"))
+    if date is not None and not valid_date(date):
+        report.repair(where, f"impossible date {date!r}; indexed as undated")
+        date = None
+    article = make_article(
+        article_id.strip(),
+        text,
+        title=_optional_str(record.get("title")),
+        date=date,
+        url=_optional_str(record.get("url")),
+        source=_optional_str(record.get("source")),
+    )
+    if article is None:
+        report.skip(where, f"article {article_id!r} has no text")
+    return article
+
+
+def _optional_str(value: object) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _is_article_file(name: str) -> bool:
+    return name.endswith((".txt", ".jsonl", ".jsonl.gz"))
+
+
+def list_source_files(source: Path) -> list[Path]:
+    """The article files a source names: the file itself, or a folder's article files."""
+    if source.is_dir():
+        try:
+            names = sorted(os.listdir(source))
+        except OSError as exc:
+            raise SourceError(f"cannot read the source folder {source}: {exc.strerror}") from exc
+        return [source / name for name in names if _is_article_file(name)]
+    if source.exists():
+        return [source]
+    raise SourceError(f"source {source} does not exist; pass --source with a folder or a .jsonl file")
+
+
+def read_file(path: Path, report: ReadReport) -> Iterator[Article]:
+    if path.name.endswith((".jsonl", ".jsonl.gz")):
+        yield from read_jsonl(path, report)
+    else:
+        article = read_seed_file(path, report)
+        if article is not None:
+            yield article
+
+
+def read_articles(sources: Iterable[Path], report: ReadReport) -> Iterator[Article]:
+    """Every article of every source, each id once; problems go to `report`.
+
+    A file that cannot be read is skipped with its reason. A source folder that vanishes while
+    it is read raises `SourceError`, so that a caller never commits half an archive.
+    """
+    seen: dict[str, str] = {}
+    for source in sources:
+        for path in list_source_files(Path(source)):
+            try:
+                for article in read_file(path, report):
+                    if article.id in seen:
+                        report.skip(str(path), f"duplicate id {article.id!r} (first in {seen[article.id]})")
+                        continue
+                    seen[article.id] = str(path)
+                    yield article
+            except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                _skip_unreadable(Path(source), path, exc, report)
+
+
+def _skip_unreadable(source: Path, path: Path, exc: Exception, report: ReadReport) -> None:
+    if isinstance(exc, FileNotFoundError) and not source.exists():
+        raise SourceError(f"source {source} vanished while it was being read; nothing was changed") from exc
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    report.skip(str(path), f"cannot read: {reason}")

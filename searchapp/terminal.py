@@ -1,0 +1,65 @@
+"""Rendering search results, statistics and write summaries as terminal text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import click
+
+from .index import IndexStats, WriteSummary
+from .search import SearchResult
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def snippet_text(snippet: str, color: bool) -> str:
+    """A snippet's HTML as terminal text: matches bold (or *starred* without a terminal)."""
+    marked = _MARK.sub(lambda m: click.style(m.group(1), bold=True, fg="yellow") if color else f"*{m.group(1)}*", snippet)
+    return html.unescape(marked)
+
+
+def render_result(result: SearchResult, color: bool = False) -> str:
+    lines = [_headline(result)]
+    if result.suggestion:
+        lines.append(f"Ați vrut să scrieți: {result.suggestion}")
+    lines.extend(result.notices)
+    first = (result.page - 1) * result.per_page
+    for number, hit in enumerate(result.hits, start=first + 1):
+        date = hit.date or "fără dată"
+        title = click.style(hit.title, bold=True) if color else hit.title
+        lines.append(f"\n{number}. {title}  [{date}]  {hit.id}")
+        lines.append("   " + snippet_text(hit.snippet, color).replace("\n", " "))
+    if result.pages > 1:
+        lines.append(f"\npagina {result.page} din {result.pages}")
+    return "\n".join(lines)
+
+
+def _headline(result: SearchResult) -> str:
+    noun = "rezultat" if result.total == 1 else "rezultate"
+    seconds = f"{result.took_ms / 1000:.2f}".replace(".", ",")
+    text = f"{result.total} {noun}, {seconds} s"
+    if result.relaxed:
+        text += " (niciun articol nu conține toate cuvintele; ordonate după câte conțin)"
+    return text
+
+
+def render_stats(stats: IndexStats) -> str:
+    span = f"{stats.first_date} … {stats.last_date}" if stats.first_date else "-"
+    return "\n".join([
+        f"articles:   {stats.articles}",
+        f"dated:      {stats.dated}",
+        f"undated:    {stats.undated}",
+        f"date range: {span}",
+        f"size:       {stats.size_bytes / 1024 / 1024:.1f} MiB ({stats.path})",
+    ])
+
+
+def render_summary(action: str, summary: WriteSummary) -> str:
+    parts = [f"{action}: {summary.indexed} indexed"]
+    if summary.updated or summary.deleted or summary.unchanged:
+        parts.append(f"{summary.updated} updated, {summary.deleted} deleted, {summary.unchanged} unchanged")
+    parts.append(f"{len(summary.skipped)} skipped")
+    lines = [", ".join(parts) + f" in {summary.seconds:.1f} s"]
+    lines.extend(f"  {problem}" for problem in summary.problems)
+    return "\n".join(lines)
