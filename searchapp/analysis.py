@@ -162,7 +162,10 @@ class FoldedStopFilter(Filter):
 
 @lru_cache(maxsize=200_000)
 def _fold_word(word: str) -> str:
-    return fold(word) if not word.isascii() else word
+    if word.isascii():
+        return word
+    # unidecode has no ASCII for some scripts (it returns ""); such words stay as they are.
+    return fold(word).strip() or word
 
 
 def romanian_stem_filter() -> StemFilter:

@@ -1,0 +1,107 @@
+"""Romanian analysis: input text, expected tokens (as in Whoosh's own test_analysis.py)."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from searchapp import analysis
+from searchapp.analysis import exact_analyzer, folded_analyzer, match_terms
+
+
+def tokens(analyzer, text):
+    return [t.text for t in analyzer(text)]
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ("țări", "ţări", "tari", "ȚĂRI"),
+        ("soldați", "soldaţi", "soldati", "Soldați"),
+        ("muniții", "muniţii", "munitii"),
+        ("față", "faţă", "fata"),
+    ],
+)
+def test_diacritics_and_both_s_t_spellings_match_the_same_term(variants):
+    assert len({tuple(match_terms(v)) for v in variants}) == 1
+
+
+def test_fold_before_stem_because_the_stemmer_reads_diacritics():
+    # The finding behind the analyzer's order: stemming first would split these.
+    assert analysis.stem("soldați") != analysis.stem("soldati")
+    assert match_terms("soldați") == match_terms("soldati") == ["soldat"]
+
+
+def test_inflections_conflate():
+    assert match_terms("rachetă") == match_terms("rachetele") == match_terms("Rachete")
+    assert match_terms("Phenian") == match_terms("Phenianul")
+
+
+def test_clitics_quotes_and_dashes_separate_words():
+    assert tokens(folded_analyzer(), "într-o „casă” — s-a dus") == ["cas", "dus"]
+    assert analysis.words("într-o s-a «vorbă»") == ["într", "o", "s", "a", "vorbă"]
+
+
+def test_thousands_separator_joined_decimals_kept():
+    assert match_terms("15.000 de soldați") == ["15000", "soldat"]
+    assert match_terms("15000") == ["15000"]
+    assert match_terms("3,5 procente")[0] == "3,5"
+
+
+def test_soft_hyphen_inside_a_word_is_removed():
+    assert match_terms("ran\u00addamentelor") == match_terms("randamentelor")
+
+
+def test_stop_words_match_with_or_without_diacritics():
+    assert match_terms("și si în in să sa că ca") == []
+    assert tokens(exact_analyzer(), "și în să") == []
+
+
+def test_content_words_kept_although_the_published_list_has_them():
+    assert match_terms("fata mare") == ["fat", "mar"]
+
+
+def test_exact_analyzer_keeps_diacritics_but_normalises_cedilla():
+    assert tokens(exact_analyzer(), "față ţări țări fata") == ["faț", "țăr", "țăr", "fat"]
+
+
+def test_character_offsets_point_into_the_original_text():
+    text = "Soldaţii au plecat"
+    spans = [(t.startchar, t.endchar) for t in folded_analyzer()(text, chars=True)]
+    assert [text[a:b] for a, b in spans] == ["Soldaţii", "plecat"]
+
+
+def test_positions_skip_stop_words_so_phrases_still_match():
+    positions = [t.pos for t in folded_analyzer()("Coreea de Nord", positions=True)]
+    assert positions == [0, 1]
+
+
+def test_analyzers_pickle_into_the_index():
+    for analyzer in (folded_analyzer(), exact_analyzer()):
+        clone = pickle.loads(pickle.dumps(analyzer))
+        assert tokens(clone, "Soldaţii") == tokens(analyzer, "Soldaţii")
+
+
+def test_spelling_words_are_unstemmed_and_folded():
+    assert [t.text for t in folded_analyzer()("Soldaţii Phenianul", no_morph=True)] == ["soldatii", "phenianul"]
+
+
+ROMANIAN_LETTERS = "abcdefghijklmnopqrstuvwxyzăâîșțşţĂÂÎȘȚŞŢ"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=ROMANIAN_LETTERS, min_size=1, max_size=20))
+def test_any_word_matches_the_same_whatever_its_diacritics(word):
+    folded = analysis.fold(word)
+    cedilla = word.translate(str.maketrans("șțȘȚ", "şţŞŢ"))
+    assert match_terms(word) == match_terms(folded) == match_terms(cedilla)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_analysis_never_fails_on_arbitrary_text(text):
+    for t in folded_analyzer()(text, positions=True, chars=True):
+        assert t.text
+        assert 0 <= t.startchar <= t.endchar <= len(text)
