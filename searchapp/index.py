@@ -17,9 +17,11 @@ cannot replace an index whose files are damaged or whose schema changed.
 from __future__ import annotations
 
 import fcntl
+import gc
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -95,13 +97,18 @@ def open_index(index_dir: Path) -> Index:
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissing(f"no index in {index_dir}/; run `searchapp reindex` to build it")
-    try:
-        return whoosh_index.open_dir(str(generation))
-    except Exception as exc:  # Whoosh raises many types for damaged files
-        raise IndexUnreadable(
-            f"the index in {index_dir}/ cannot be read ({type(exc).__name__}: {exc}); "
-            "run `searchapp reindex` to rebuild it"
-        ) from exc
+    # Whoosh leaves the file it failed to parse open: its ResourceWarning is expected here
+    # and silenced, and the file is collected before the error leaves this function.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return whoosh_index.open_dir(str(generation))
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            problem = f"{type(exc).__name__}: {exc}"
+        gc.collect()
+    raise IndexUnreadable(
+        f"the index in {index_dir}/ cannot be read ({problem}); run `searchapp reindex` to rebuild it"
+    )
 
 
 @contextmanager

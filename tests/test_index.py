@@ -1,0 +1,142 @@
+"""The index over real files in a temp folder: atomic rebuilds, the writer lock, updates, stats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from searchapp import index
+from searchapp.errors import IndexLocked, IndexMissing, IndexUnreadable, SourceError
+from searchapp.search import Archive, parse_params
+
+from .conftest import SEEDS
+
+
+def ids(archive: Archive, q: str) -> set[str]:
+    return {h.id for h in archive.search(parse_params({"q": q, "per_page": "100"})).hits}
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    return path
+
+
+def test_rebuild_makes_a_generation_current(tmp_path):
+    summary = index.rebuild(tmp_path / "ix", [SEEDS])
+    assert summary.indexed == 5 and summary.skipped == []
+    assert index.current_generation(tmp_path / "ix").name == "gen-000001"
+    assert index.stats(tmp_path / "ix").articles == 5
+
+
+def test_a_search_keeps_answering_from_the_old_index_during_a_rebuild(tmp_path, seeds_copy):
+    index_dir = tmp_path / "ix"
+    index.rebuild(index_dir, [seeds_copy])
+    archive = Archive(index_dir)
+    assert ids(archive, "soldati") == {"000_bba8654fe1fb9b3b", "001_1cc27a957bb943bb", "002_ccc367ce25698c12"}
+
+    def search_meanwhile(count):
+        # Called by the writer half way: the new generation is not current yet.
+        if count == 3:
+            assert len(ids(archive, "Putin")) == 5
+
+    (seeds_copy / "005_new.txt").write_text("date 2026-02-01 Soldații au primit rachete noi.", encoding="utf-8")
+    index.rebuild(index_dir, [seeds_copy], progress=search_meanwhile)
+    assert "005_new" in ids(archive, "soldati")  # the same Archive sees the new index
+
+
+def test_a_failed_rebuild_leaves_the_old_index_whole(tmp_path, seeds_copy):
+    index_dir = tmp_path / "ix"
+    index.rebuild(index_dir, [seeds_copy])
+
+    def crash(count):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        index.rebuild(index_dir, [seeds_copy], progress=crash)
+    assert index.current_generation(index_dir).name == "gen-000001"
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == ["gen-000001"]
+    assert len(ids(Archive(index_dir), "Putin")) == 5
+
+
+def test_a_second_writer_fails_at_once_with_a_clear_message(tmp_path):
+    index_dir = tmp_path / "ix"
+    index.rebuild(index_dir, [SEEDS])
+
+    def second_writer(count):
+        with pytest.raises(IndexLocked, match="another reindex or update"):
+            index.rebuild(index_dir, [SEEDS])
+        with pytest.raises(IndexLocked):
+            index.update(index_dir, [SEEDS])
+
+    index.rebuild(index_dir, [SEEDS], progress=second_writer)
+    assert index.stats(index_dir).articles == 5
+
+
+def test_old_generations_are_cleaned_keeping_the_previous_one(tmp_path):
+    index_dir = tmp_path / "ix"
+    for _ in range(4):
+        index.rebuild(index_dir, [SEEDS])
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == ["gen-000003", "gen-000004"]
+
+
+def test_update_adds_changes_and_removes_by_content_hash(tmp_path):
+    index_dir = tmp_path / "ix"
+    source = tmp_path / "bulk.jsonl"
+    write_jsonl(source, [
+        {"id": "a", "text": "Primul articol despre rachete."},
+        {"id": "b", "text": "Al doilea articol despre soldați."},
+        {"id": "c", "text": "Al treilea articol despre Phenian."},
+    ])
+    index.rebuild(index_dir, [source])
+    write_jsonl(source, [
+        {"id": "a", "text": "Primul articol despre rachete."},
+        {"id": "b", "text": "Al doilea articol, schimbat: despre artilerie."},
+        {"id": "d", "text": "Un articol nou despre obuze."},
+    ])
+    summary = index.update(index_dir, [source])
+    assert (summary.indexed, summary.updated, summary.deleted, summary.unchanged) == (1, 1, 1, 1)
+    archive = Archive(index_dir)
+    assert ids(archive, "soldati") == set()
+    assert ids(archive, "artilerie") == {"b"}
+    assert ids(archive, "obuze") == {"d"}
+    assert ids(archive, "Phenian") == set()
+    assert index.stats(index_dir).articles == 3
+
+
+def test_update_without_an_index_builds_one(tmp_path):
+    summary = index.update(tmp_path / "ix", [SEEDS])
+    assert summary.indexed == 5
+
+
+def test_missing_source_changes_nothing(tmp_path):
+    index_dir = tmp_path / "ix"
+    index.rebuild(index_dir, [SEEDS])
+    with pytest.raises(SourceError):
+        index.rebuild(index_dir, [tmp_path / "gone"])
+    assert index.stats(index_dir).articles == 5
+    assert len(list(index_dir.glob("gen-*"))) == 1
+
+
+def test_stats_counts_dated_and_undated(seed_index):
+    stats = index.stats(seed_index)
+    assert (stats.articles, stats.dated, stats.undated) == (5, 3, 2)
+    assert (stats.first_date, stats.last_date) == ("2025-08-15", "2026-01-09")
+    assert stats.size_bytes > 0
+
+
+def test_missing_index_names_the_fix(tmp_path):
+    with pytest.raises(IndexMissing, match="searchapp reindex"):
+        index.stats(tmp_path / "none")
+
+
+def test_damaged_index_names_the_fix(tmp_path):
+    index_dir = tmp_path / "ix"
+    index.rebuild(index_dir, [SEEDS])
+    for toc in index.current_generation(index_dir).glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    with pytest.raises(IndexUnreadable, match="searchapp reindex"):
+        index.stats(index_dir)
+    index.rebuild(index_dir, [SEEDS])
+    assert index.stats(index_dir).articles == 5
