@@ -1,0 +1,185 @@
+"""The OpenAPI 3 document served at /api/openapi.json.
+
+Written by hand next to the routes it describes, with the limits read from the same settings
+that `parse_params` enforces, so the document and the behaviour cannot drift apart on those;
+tests/test_web.py checks the rest (every route listed, every response shape).
+"""
+
+from __future__ import annotations
+
+from .config import setting
+from .search import SORTS
+
+NULLABLE_STRING = {"type": "string", "nullable": True}
+
+
+def _error_response(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _parameter(name: str, description: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+SEARCH_PARAMETERS = [
+    _parameter("q", "The query: words (all required), \"exact phrase\", OR, NOT / -word, "
+               "parentheses, prefix*. Empty or absent: every article, newest first.",
+               {"type": "string", "maxLength": setting("max_query_chars")}),
+    _parameter("page", "1-based page number.",
+               {"type": "integer", "minimum": 1, "maximum": setting("max_page"), "default": 1}),
+    _parameter("per_page", "Hits per page.",
+               {"type": "integer", "minimum": 1, "maximum": setting("max_per_page"), "default": 10}),
+    _parameter("year", "YYYY, or `none` for undated articles.",
+               {"type": "string", "pattern": r"^\s*(\d{4}|none)\s*$"}),
+    _parameter("month", "YYYY-MM.", {"type": "string", "pattern": r"^\s*\d{4}-(0[1-9]|1[0-2])\s*$"}),
+    _parameter("from", "First date, YYYY-MM-DD, inclusive; must exist in the calendar and not be after `to`.",
+               {"type": "string", "format": "date"}),
+    _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.",
+               {"type": "string", "format": "date"}),
+    _parameter("sort", "Order of the hits.", {"type": "string", "enum": list(SORTS), "default": "relevance"}),
+]
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "example": "bad_parameter"},
+                    "message": {"type": "string", "example": "page: 0 is out of range; use a number from 1 to 1000"},
+                },
+            }
+        },
+    },
+    "Hit": {
+        "type": "object",
+        "required": ["id", "title", "date", "score", "snippet", "url"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "date": {**NULLABLE_STRING, "format": "date"},
+            "score": {"type": "number", "nullable": True, "description": "null when sorted by date"},
+            "snippet": {"type": "string", "description": "HTML: the text escaped, <mark> around matches"},
+            "url": {"type": "string", "description": "the article page, /articol/{id}"},
+        },
+    },
+    "FacetValue": {
+        "type": "object",
+        "required": ["value", "count"],
+        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0}},
+    },
+    "Facets": {
+        "type": "object",
+        "required": ["year", "month", "undated"],
+        "properties": {
+            "year": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
+                     "description": "every year's count for the query, even when a year is selected"},
+            "month": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
+                      "description": "month counts, narrowed to the selected year"},
+            "undated": {"type": "integer", "minimum": 0},
+        },
+    },
+    "SearchResult": {
+        "type": "object",
+        "required": ["query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"],
+        "properties": {
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "took_ms": {"type": "number", "minimum": 0},
+            "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "facets": {"$ref": "#/components/schemas/Facets"},
+            "suggestion": {**NULLABLE_STRING, "description": "a corrected query, e.g. for a misspelled name"},
+            "relaxed": {"type": "boolean",
+                        "description": "no article had every word; ranked by how many words match"},
+            "partial": {"type": "boolean", "description": "the time limit cut the search short"},
+            "notices": {"type": "array", "items": {"type": "string"},
+                        "description": "what was changed in the query to keep it bounded (in Romanian)"},
+        },
+    },
+    "Article": {
+        "type": "object",
+        "required": ["id", "title", "date", "text", "url", "source"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "date": {**NULLABLE_STRING, "format": "date"},
+            "text": {"type": "string", "description": "plain text (not HTML)"},
+            "url": {"type": "string", "description": "the original article's address when known, else its page here"},
+            "source": NULLABLE_STRING,
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "articles"],
+        "properties": {"status": {"type": "string", "enum": ["ok"]}, "articles": {"type": "integer", "minimum": 0}},
+    },
+}
+
+UNAVAILABLE = _error_response("The index is missing or cannot be read (run `searchapp reindex`).")
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+
+
+def document() -> dict:
+    """The OpenAPI 3.0 document of the JSON API."""
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "searchapp",
+            "version": "1",
+            "description": "Full-text search over an archive of Romanian news articles. "
+                           "Every error is JSON {\"error\": {\"code\", \"message\"}}.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search the articles",
+                    "parameters": SEARCH_PARAMETERS,
+                    "responses": {
+                        "200": _json("SearchResult", "One page of hits, the facet counts and a suggestion."),
+                        "400": _error_response("A bad parameter (page, per_page, date, year, month, sort) "
+                                               "or a query over the length limit."),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/articles/{id}": {
+                "get": {
+                    "operationId": "article",
+                    "summary": "One article",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json("Article", "The article."),
+                        "404": _error_response("No article with this id."),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Whether the index can be searched",
+                    "responses": {"200": _json("Health", "The index answers."), "503": UNAVAILABLE},
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {"200": {"description": "The OpenAPI document.",
+                                          "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

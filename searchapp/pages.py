@@ -1,0 +1,355 @@
+"""View models for the HTML pages: plain data with ready-made URLs and selection state.
+
+The templates only render what is here (datasette's facets habit: every facet value carries its
+label, count, toggle URL and whether it is selected). Every URL is built from the validated
+`SearchParams`, never from the raw query string, so a link can only carry clean state.
+
+The only HTML that reaches a page unescaped is what the search layer built for that purpose
+(snippets and the article's marked text: text escaped, `<mark>` around matches); it is wrapped
+in `Markup` here, in one place, and nowhere else. Everything else is autoescaped by Jinja.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlencode
+
+from markupsafe import Markup, escape
+
+from .config import setting
+from .search import Article, Hit, SearchParams, SearchResult
+
+MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
+          "septembrie", "octombrie", "noiembrie", "decembrie")
+UNDATED = "none"
+DEFAULT_PER_PAGE = SearchParams().per_page
+SORT_LABELS = {"relevance": "relevanță", "newest": "cele mai noi", "oldest": "cele mai vechi"}
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def format_int(number: int) -> str:
+    """Romanian digit grouping: 40.514."""
+    return f"{number:,}".replace(",", ".")
+
+
+def count_phrase(total: int) -> str:
+    """`1 rezultat`, `12 rezultate`, `20 de rezultate` (Romanian adds "de" from 20 on)."""
+    if total == 0:
+        return "niciun rezultat"
+    if total == 1:
+        return "1 rezultat"
+    de = " de" if total % 100 == 0 or total % 100 >= 20 else ""
+    return f"{format_int(total)}{de} rezultate"
+
+
+def format_seconds(took_ms: float) -> str:
+    """`0,01 s`: seconds with a decimal comma."""
+    return f"{took_ms / 1000:.2f}".replace(".", ",") + " s"
+
+
+def format_date(iso: str | None) -> str:
+    """`9 ianuarie 2026` from `2026-01-09`; `fără dată` for undated articles."""
+    if not iso:
+        return "fără dată"
+    year, month, day = iso.split("-")
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
+def format_month(value: str, with_year: bool = True) -> str:
+    year, month = value.split("-")
+    name = MONTHS[int(month) - 1]
+    return f"{name} {year}" if with_year else name
+
+
+def format_short_date(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}.{month}.{year}"
+
+
+# --- URLs -------------------------------------------------------------------------------------
+
+
+def state_args(params: SearchParams) -> dict[str, str]:
+    """The search state as URL parameters, in the contract's names, defaults left out."""
+    args = {
+        "q": params.q,
+        "year": params.year,
+        "month": params.month,
+        "from": params.date_from,
+        "to": params.date_to,
+        "sort": params.sort if params.sort != "relevance" else None,
+        "per_page": str(params.per_page) if params.per_page != DEFAULT_PER_PAGE else None,
+        "page": str(params.page) if params.page != 1 else None,
+    }
+    return {key: value for key, value in args.items() if value}
+
+
+def search_url(base: str, params: SearchParams, **changes) -> str:
+    """A link to the search page with `changes` applied; any change but a page starts at page 1."""
+    changes.setdefault("page", 1)
+    args = state_args(replace(params, **changes))
+    return base + ("?" + urlencode(args) if args else "")
+
+
+def article_link(hit_url: str, q: str) -> str:
+    """The article page, carrying the query so that its matches are marked there."""
+    return hit_url + ("?" + urlencode({"q": q}) if q else "")
+
+
+def safe_external_url(url: str | None) -> str | None:
+    """Only http(s) links to the original article: a `javascript:` URL is never a link."""
+    if url and re.match(r"https?://[^\s<>\"']+$", url, re.IGNORECASE):
+        return url
+    return None
+
+
+# --- the search page --------------------------------------------------------------------------
+
+
+@dataclass
+class FacetLink:
+    value: str
+    label: str
+    count: int
+    url: str  # toggles: adds the selection, or removes it when selected
+    selected: bool
+
+    @property
+    def action(self) -> str:
+        return f"Elimină filtrul {self.label}" if self.selected else f"Filtrează: {self.label}"
+
+
+@dataclass
+class Chip:
+    """A selection in force, with the link that removes it."""
+
+    label: str
+    remove_url: str
+
+
+@dataclass
+class SortLink:
+    label: str
+    url: str
+    selected: bool
+
+
+@dataclass
+class PageLink:
+    number: int | None  # None: a gap (…)
+    url: str | None
+    current: bool = False
+
+
+@dataclass
+class Pagination:
+    previous_url: str | None
+    next_url: str | None
+    links: list[PageLink]
+
+
+@dataclass
+class HitView:
+    title: str
+    url: str
+    date: str | None
+    date_label: str
+    snippet: Markup
+
+
+@dataclass
+class SearchPage:
+    params: SearchParams
+    result: SearchResult
+    hits: list[HitView]
+    summary: str
+    years: list[FacetLink]
+    undated: FacetLink | None
+    months: list[FacetLink]
+    months_heading: str | None
+    chips: list[Chip]
+    clear_url: str | None
+    sorts: list[SortLink]
+    pagination: Pagination | None
+    suggestion_url: str | None
+    first_page_url: str | None  # set when the page asked for lies past the last one
+    hidden_for_dates: dict[str, str] = field(default_factory=dict)
+    hidden_for_query: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def has_query(self) -> bool:
+        return bool(self.params.q)
+
+    @property
+    def first_number(self) -> int:
+        return (self.params.page - 1) * self.params.per_page + 1
+
+
+def build_search_page(params: SearchParams, result: SearchResult, base: str) -> SearchPage:
+    total_pages = min(result.pages, setting("max_page"))
+    return SearchPage(
+        params=params,
+        result=result,
+        hits=[_hit_view(hit, params.q) for hit in result.hits],
+        summary=f"{count_phrase(result.total)}, {format_seconds(result.took_ms)}",
+        years=_year_links(params, result, base),
+        undated=_undated_link(params, result, base),
+        months=_month_links(params, result, base),
+        months_heading=_selected_year(params) if _selected_year(params) not in (None, UNDATED) else None,
+        chips=(chips := _chips(params, base)),
+        clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None) if len(chips) > 1 else None,
+        sorts=_sort_links(params, base),
+        pagination=_pagination(params, total_pages, base) if total_pages > 1 and result.hits else None,
+        suggestion_url=search_url(base, params, q=result.suggestion) if result.suggestion else None,
+        first_page_url=search_url(base, params) if result.total and not result.hits else None,
+        hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page")},
+        hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page")},
+        notices=_notices(result),
+    )
+
+
+def _hit_view(hit: Hit, q: str) -> HitView:
+    return HitView(
+        title=hit.title,
+        url=article_link(hit.url, q),
+        date=hit.date,
+        date_label=format_date(hit.date),
+        snippet=Markup(hit.snippet),  # trusted: built by the search layer, text escaped
+    )
+
+
+def _selected_year(params: SearchParams) -> str | None:
+    return params.year or (params.month[:4] if params.month else None)
+
+
+def _year_links(params: SearchParams, result: SearchResult, base: str) -> list[FacetLink]:
+    chosen = _selected_year(params)
+    links = []
+    for facet in result.facets.year:
+        selected = facet.value == chosen
+        url = (search_url(base, params, year=None, month=None) if selected
+               else search_url(base, params, year=facet.value, month=None))
+        links.append(FacetLink(facet.value, facet.value, facet.count, url, selected))
+    return links
+
+
+def _undated_link(params: SearchParams, result: SearchResult, base: str) -> FacetLink | None:
+    selected = params.year == UNDATED
+    if not result.facets.undated and not selected:
+        return None
+    url = (search_url(base, params, year=None, month=None) if selected
+           else search_url(base, params, year=UNDATED, month=None))
+    return FacetLink(UNDATED, "fără dată", result.facets.undated, url, selected)
+
+
+def _month_links(params: SearchParams, result: SearchResult, base: str) -> list[FacetLink]:
+    chosen = _selected_year(params)
+    if chosen in (None, UNDATED):
+        return []  # months are shown once a year is chosen
+    links = []
+    for facet in sorted(result.facets.month, key=lambda f: f.value):
+        if not facet.value.startswith(chosen):
+            continue
+        selected = facet.value == params.month
+        url = (search_url(base, params, month=None, year=chosen) if selected
+               else search_url(base, params, month=facet.value, year=chosen))
+        links.append(FacetLink(facet.value, format_month(facet.value, with_year=False), facet.count, url, selected))
+    return links
+
+
+def _chips(params: SearchParams, base: str) -> list[Chip]:
+    chips = []
+    if params.year == UNDATED:
+        chips.append(Chip("fără dată", search_url(base, params, year=None, month=None)))
+    elif params.year:
+        chips.append(Chip(f"anul {params.year}", search_url(base, params, year=None, month=None)))
+    if params.month:
+        chips.append(Chip(format_month(params.month), search_url(base, params, month=None)))
+    if params.date_from:
+        chips.append(Chip(f"de la {format_short_date(params.date_from)}", search_url(base, params, date_from=None)))
+    if params.date_to:
+        chips.append(Chip(f"până la {format_short_date(params.date_to)}", search_url(base, params, date_to=None)))
+    return chips
+
+
+def _sort_links(params: SearchParams, base: str) -> list[SortLink]:
+    # Without a query there is no relevance: everything is listed newest first.
+    current = "newest" if not params.q and params.sort == "relevance" else params.sort
+    names = SORT_LABELS if params.q else {k: v for k, v in SORT_LABELS.items() if k != "relevance"}
+    return [SortLink(label, search_url(base, params, sort=name), name == current) for name, label in names.items()]
+
+
+def _pagination(params: SearchParams, total_pages: int, base: str) -> Pagination:
+    page = params.page
+    wanted = {1, total_pages, *range(max(1, page - 2), min(total_pages, page + 2) + 1)}
+    links: list[PageLink] = []
+    previous = 0
+    for number in sorted(wanted):
+        if number - previous > 1:
+            links.append(PageLink(None, None))
+        links.append(PageLink(number, search_url(base, params, page=number), number == page))
+        previous = number
+    return Pagination(
+        previous_url=search_url(base, params, page=page - 1) if 1 < page <= total_pages else None,
+        next_url=search_url(base, params, page=page + 1) if page < total_pages else None,
+        links=links,
+    )
+
+
+def _notices(result: SearchResult) -> list[str]:
+    notices = []
+    if result.relaxed:
+        notices.append("Niciun articol nu conține toate cuvintele căutate; "
+                       "sunt afișate articolele care conțin cele mai multe dintre ele.")
+    if result.partial:
+        notices.append("Căutarea a durat prea mult și a fost oprită: rezultatele pot fi incomplete.")
+    for notice in result.notices:
+        if result.partial and "parțiale" in notice:
+            continue  # already said above, in a full sentence
+        notices.append(notice[:1].upper() + notice[1:] + ".")
+    return notices
+
+
+# --- the article page -------------------------------------------------------------------------
+
+
+@dataclass
+class SimilarView:
+    title: str
+    url: str
+    date: str | None
+    date_label: str
+
+
+@dataclass
+class ArticlePage:
+    article: Article
+    q: str
+    date_label: str
+    paragraphs: list[Markup]
+    marked: bool
+    back_url: str
+    external_url: str | None
+    similar: list[SimilarView]
+
+
+def build_article_page(article: Article, q: str, base: str) -> ArticlePage:
+    if article.marked_text:
+        # trusted: the search layer escaped the text and added only <mark> around whole words
+        lines = [Markup(line) for line in article.marked_text.split("\n")]
+    else:
+        lines = [escape(line) for line in article.text.split("\n")]
+    return ArticlePage(
+        article=article,
+        q=q,
+        date_label=format_date(article.date),
+        paragraphs=[line for line in lines if line.strip()],
+        marked=bool(article.marked_text),
+        back_url=search_url(base, SearchParams(q=q)) if q else base,
+        external_url=safe_external_url(article.link),
+        similar=[SimilarView(s.title, s.url, s.date, format_date(s.date)) for s in article.similar],
+    )

@@ -1,0 +1,166 @@
+"""The web front end and the JSON API: a thin Flask layer over `searchapp.search`.
+
+Every view validates its parameters with `parse_params`, asks the one `Archive` of the app, and
+renders the plain data it gets back: as HTML through the view models of `pages.py`, or as JSON
+through `to_json()`. No search logic lives here. One error handler turns every exception into
+the contract's JSON error (under /api/ and /healthz) or an HTML error page (elsewhere).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from . import openapi
+from .config import default_index_dir
+from .errors import SearchappError
+from .pages import build_article_page, build_search_page
+from .search import Archive, parse_params
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHIVE_KEY = "searchapp.archive"
+
+# No inline script or style anywhere, so the policy needs no 'unsafe-inline'; the pages use no
+# script at all (plain GET forms and links).
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# Romanian headings and hints for the HTML error page; the message itself comes from the error.
+ERROR_PAGES = {
+    400: ("Cerere greșită", "Unul dintre parametrii căutării nu este valid."),
+    404: ("Pagina nu există", "Articolul sau pagina căutată nu există în arhivă."),
+    405: ("Metodă nepermisă", "Această adresă nu acceptă metoda folosită."),
+    503: ("Arhiva nu este disponibilă", "Indexul de căutare lipsește sau nu poate fi citit. "
+          "Administratorul trebuie să ruleze `searchapp reindex`."),
+    500: ("Eroare internă", "A apărut o eroare neașteptată; a fost înregistrată."),
+}
+
+log = logging.getLogger(__name__)
+web = Blueprint("web", __name__)
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app; `INDEX_DIR` (default: SEARCHAPP_INDEX or index/) names the index folder."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.from_mapping(INDEX_DIR=str(default_index_dir()))
+    if config:
+        app.config.from_mapping(config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False  # keep the contract's key order
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    # One Archive per app: it keeps one searcher and swaps it when a new index is committed.
+    app.extensions[ARCHIVE_KEY] = Archive(Path(app.config["INDEX_DIR"]))
+    app.register_blueprint(web)
+    app.register_error_handler(Exception, handle_error)
+    app.after_request(add_security_headers)
+    return app
+
+
+def archive() -> Archive:
+    return current_app.extensions[ARCHIVE_KEY]
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@web.get("/")
+def search_page():
+    params = parse_params(request.args)
+    result = archive().search(params)
+    page = build_search_page(params, result, url_for("web.search_page"))
+    return render_template("search.html", page=page, q=params.q, autofocus=True)
+
+
+@web.get("/articol/<path:article_id>")
+def article_page(article_id: str):
+    q = parse_params({"q": request.args.get("q")}).q
+    article = archive().article(article_id, q)
+    page = build_article_page(article, q, url_for("web.search_page"))
+    return render_template("article.html", page=page, q=q)
+
+
+# --- the JSON API -----------------------------------------------------------------------------
+
+
+@web.get("/api/search")
+def api_search():
+    return jsonify(archive().search(parse_params(request.args)).to_json())
+
+
+@web.get("/api/articles/<path:article_id>")
+def api_article(article_id: str):
+    return jsonify(archive().article(article_id).to_json())
+
+
+@web.get("/api/openapi.json")
+def api_openapi():
+    return jsonify(openapi.document())
+
+
+@web.get("/healthz")
+def healthz():
+    return jsonify({"status": "ok", "articles": archive().check()})
+
+
+# --- errors and headers -----------------------------------------------------------------------
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def handle_error(exc: Exception):
+    """The one error handler: domain errors, HTTP errors (404, 405) and anything unexpected."""
+    headers = {}
+    if isinstance(exc, SearchappError):
+        status, code, message = exc.status, exc.code, exc.message
+    elif isinstance(exc, HTTPException):
+        status = exc.code or 500
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = exc.description or exc.name
+        headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+    else:
+        log.exception("unexpected error on %s %s", request.method, request.full_path)
+        status, code, message = 500, "internal_error", "unexpected error; it has been logged"
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": message}})
+    else:
+        title, hint = ERROR_PAGES.get(status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400])
+        q = request.args.get("q", "")[:1000] if status < 500 else ""
+        response = current_app.make_response(
+            render_template("error.html", status=status, title=title, hint=hint, message=message, code=code, q=q)
+        )
+    response.status_code = status
+    response.headers.update(headers)
+    return response
+
+
+def add_security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
