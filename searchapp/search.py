@@ -34,7 +34,10 @@ from .sources import valid_date
 SORTS = ("relevance", "newest", "oldest")
 FACETS = {"year": FieldFacet("year"), "month": FieldFacet("month")}
 SEARCH_FIELDS = ("title", "body", "exact")
-FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "exact": 0.6}
+FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "exact": 1.0}
+# The contract: where a query carries diacritics, articles that match them exactly rank above
+# those that match only once folded. A constant far above any BM25F score makes that a tier.
+EXACT_TIER_SCORE = 1000.0
 # Rank by how many words match when requiring all of them finds nothing (Elasticsearch's
 # minimum_should_match idea): Whoosh's OrGroup.factory scales scores by the share matched.
 RELAXED_GROUP = qparser.OrGroup.factory(0.9)
@@ -254,7 +257,7 @@ def _keep_exact_only_for_diacritics(node: wq.Query) -> wq.Query:
     if getattr(node, "fieldname", None) != "exact":
         return node
     if isinstance(node, wq.Term) and not str(node.text).isascii():
-        return node
+        return wq.ConstantScoreQuery(node, score=EXACT_TIER_SCORE)
     return wq.NullQuery
 
 
@@ -284,6 +287,10 @@ def _date_filter(params: SearchParams, with_facet_selection: bool) -> wq.Query |
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else wq.And(clauses)
+
+
+def _filtered(query: wq.Query, date_filter: wq.Query | None) -> wq.Query:
+    return query if date_filter is None else wq.Require(query, date_filter)
 
 
 def _sort_facet(sort: str):
@@ -465,13 +472,14 @@ class _Search:
         collector = self.searcher.collector(
             limit=params.page * params.per_page,
             sortedby=sortedby,
-            filter=_date_filter(params, with_facet_selection),
             groupedby=None if self._facets_need_own_pass() else FACETS,
             maptype=Count,
         )
+        # Filters go into the query (Require scores only its first part), not into the
+        # collector: Whoosh's TimeLimitCollector bypasses a wrapped FilterCollector's checks.
         timed = TimeLimitCollector(collector, timelimit=setting("search_time_limit"), use_alarm=False)
         try:
-            self.searcher.search_with_collector(query, timed)
+            self.searcher.search_with_collector(_filtered(query, _date_filter(params, with_facet_selection)), timed)
         except TimeLimit:
             self.partial = True
             self.notices.append("căutarea a depășit timpul permis; rezultatele sunt parțiale")
@@ -488,9 +496,8 @@ class _Search:
         results = hits_results
         if self._facets_need_own_pass() and not self.partial:
             results = self.searcher.search(
-                query,
+                _filtered(query, _date_filter(params, with_facet_selection=False)),
                 limit=1,
-                filter=_date_filter(params, with_facet_selection=False),
                 groupedby=FACETS,
                 maptype=Count,
             )

@@ -1,0 +1,292 @@
+"""The search function over real indexes built in temp folders: query language, filters, facets,
+snippets, suggestions, and the seeds' known answers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from searchapp import analysis, index
+from searchapp.errors import BadParameter, NotFound, QueryTooLong
+from searchapp.search import Archive, parse_params
+from searchapp.sources import ReadReport, read_articles
+
+from .conftest import SEEDS
+
+ARTICLES = [
+    {"id": "fata", "title": "Fata pădurarului", "text": "O fată a găsit drumul prin pădure.", "date": "2024-03-10"},
+    {"id": "fata-ascii", "title": "Povestea", "text": "Fata a mers la fata locului, fara graba.", "date": "2023-05-02"},
+    {"id": "fata-diac", "title": "Întâlnire", "text": "Ne-am văzut față în față la fața locului.", "date": "2023-05-20"},
+    {"id": "rachete", "title": "Teste cu rachete", "text": "Phenianul a testat rachetele noi. Rachetă după rachetă.", "date": "2025-01-15"},
+    {"id": "obuze", "title": "Obuze de artilerie", "text": "Rusia a primit obuze și rachete de la Phenian.", "date": "2025-02-01"},
+    {"id": "nedatat", "title": "Fără dată", "text": "Un articol nedatat despre soldați și obuze.", "date": None},
+    {"id": "xss", "title": "<script>alert(1)</script> titlu", "text": "Text cu <b>etichete</b> & soldați <script>x</script>.", "date": None},
+]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> Archive:
+    folder = tmp_path_factory.mktemp("small")
+    source = folder / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in ARTICLES), encoding="utf-8")
+    index.rebuild(folder / "ix", [source])
+    return Archive(folder / "ix")
+
+
+def run(archive: Archive, **params):
+    return archive.search(parse_params({"per_page": "100", **params}))
+
+
+def ids(archive: Archive, q: str, **params) -> list[str]:
+    return [h.id for h in run(archive, q=q, **params).hits]
+
+
+# --- the seeds ---------------------------------------------------------------------------------
+
+SOLDIER_SEEDS = {"000_bba8654fe1fb9b3b", "001_1cc27a957bb943bb", "002_ccc367ce25698c12"}
+
+
+@pytest.mark.parametrize("q", ["soldati", "soldați", "soldaţi", "SOLDATI", "soldatilor"])
+def test_soldiers_are_found_whatever_the_spelling(archive, q):
+    assert set(ids(archive, q)) == SOLDIER_SEEDS
+
+
+@pytest.mark.parametrize("q", ["tari", "ţări", "țări"])
+def test_countries_found_with_and_without_diacritics(archive, q):
+    assert set(ids(archive, q)) == set(ids(archive, "țări")) != set()
+
+
+def test_stemming_conflates_inflections(archive):
+    assert set(ids(archive, "rachetă")) == set(ids(archive, "rachetele")) >= {"000_bba8654fe1fb9b3b", "004_ae5b814a1d694bd7"}
+    assert "000_bba8654fe1fb9b3b" in ids(archive, "Phenian")  # the text says "Phenianul"
+
+
+@pytest.mark.parametrize("q", ["Zelenski", "Sarajevo", "Facebook", "Google", "abonamente", "viewscnt", "Comentează"])
+def test_words_only_in_page_furniture_find_nothing(archive, q):
+    assert ids(archive, q) == []
+
+
+def test_the_headline_carried_in_the_text_is_searchable_as_title(archive):
+    assert ids(archive, '"relațiile bilaterale vor fi extinse"') == ["003_719bcf90d0d11112"]
+
+
+WORDS_OF_SEEDS = sorted({
+    (article.id, word)
+    for article in read_articles([SEEDS], ReadReport())
+    for word in analysis.words(article.text)
+    if not analysis.is_stop_word(word) and word not in ("AND", "OR", "NOT")
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(WORDS_OF_SEEDS), st.sampled_from(["as is", "folded", "cedilla"]))
+def test_any_word_of_an_article_finds_it_in_any_spelling(archive, article_word, spelling):
+    article_id, word = article_word
+    query = {
+        "as is": word,
+        "folded": analysis.fold(word),
+        "cedilla": word.translate(str.maketrans("șțȘȚ", "şţŞŢ")),
+    }[spelling]
+    assert article_id in ids(archive, query)
+
+
+# --- query language -------------------------------------------------------------------------------
+
+
+def test_all_words_required_by_default(small):
+    assert set(ids(small, "obuze rachete")) == {"obuze"}
+
+
+def test_or(small):
+    assert set(ids(small, "artilerie OR pădurarului")) == {"obuze", "fata"}
+
+
+def test_not_and_minus(small):
+    assert set(ids(small, "rachete NOT obuze")) == {"rachete"}
+    assert set(ids(small, "rachete -obuze")) == {"rachete"}
+    assert set(ids(small, "obuze -nedatat")) == {"obuze"}
+
+
+def test_phrase_and_parentheses(small):
+    assert ids(small, '"fata locului"') and set(ids(small, '"fata locului"')) == {"fata-ascii", "fata-diac"}
+    assert set(ids(small, "(artilerie OR nedatat) obuze")) == {"obuze", "nedatat"}
+
+
+def test_prefix(small):
+    assert set(ids(small, "rach*")) == {"rachete", "obuze"}
+    assert set(ids(small, "artil*")) == {"obuze"}
+
+
+@pytest.mark.parametrize("q", ['"fata locului', "rachete (obuze", "rachete)", "OR", "AND", "NOT", "-", "*", "(", '"', "a:b", "x^2", "[a TO z]", "\x00", "((((((((((((((((rachete))))))))))))))))"])
+def test_odd_queries_are_searched_sensibly(small, q):
+    result = run(small, q=q)
+    assert result.total >= 0
+
+
+def test_unbalanced_quote_searches_the_words(small):
+    assert set(ids(small, '"fata locului')) == {"fata-ascii", "fata-diac"}
+
+
+def test_lone_star_is_every_article(small):
+    assert run(small, q="*").total == len(ARTICLES)
+
+
+def test_empty_query_lists_every_article_newest_first_undated_last(small):
+    result = run(small, q="")
+    assert result.total == len(ARTICLES)
+    dates = [h.date for h in result.hits]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated, reverse=True) and dates[len(dated):] == [None, None]
+
+
+def test_too_many_words_are_cut_with_a_notice(small):
+    result = run(small, q=" ".join(["rachete"] * 100))
+    assert result.total > 0 and result.notices
+
+
+def test_natural_language_question_relaxes_to_most_words(small):
+    result = run(small, q="cine a testat rachetele noi la Phenian ieri")
+    assert result.relaxed and result.hits[0].id == "rachete"
+    assert not run(small, q="rachete Phenian").relaxed
+
+
+def test_operators_are_never_relaxed(small):
+    assert run(small, q="rachete NOT Phenian").total == 0
+
+
+# --- ranking --------------------------------------------------------------------------------------
+
+
+def test_exact_diacritics_rank_first(small):
+    assert ids(small, "față")[0] == "fata-diac"
+    assert ids(small, "fată")[0] == "fata"
+    assert set(ids(small, "față")) == set(ids(small, "fata"))
+
+
+def test_title_matches_rank_above_body_matches(small):
+    assert ids(small, "artilerie")[0] == "obuze"
+
+
+# --- filters, sorting, pages, facets --------------------------------------------------------------
+
+
+def test_year_month_and_date_range_filters(small):
+    assert set(ids(small, "", year="2023")) == {"fata-ascii", "fata-diac"}
+    assert set(ids(small, "", year="none")) == {"nedatat", "xss"}
+    assert set(ids(small, "", month="2025-02")) == {"obuze"}
+    assert set(ids(small, "", **{"from": "2024-03-10", "to": "2025-01-15"})) == {"fata", "rachete"}
+
+
+def test_sort_orders(small):
+    assert ids(small, "", sort="oldest")[:2] == ["fata-ascii", "fata-diac"]
+    assert ids(small, "", sort="newest")[0] == "obuze"
+    assert set(ids(small, "", sort="oldest")[-2:]) == set(ids(small, "", sort="newest")[-2:]) == {"nedatat", "xss"}
+    assert all(h.score is None for h in run(small, q="rachete", sort="newest").hits)
+
+
+def test_pagination(small):
+    pages = [[h.id for h in small.search(parse_params({"page": str(p), "per_page": "3"})).hits] for p in (1, 2, 3)]
+    assert [len(p) for p in pages] == [3, 3, 1]
+    assert len({i for p in pages for i in p}) == len(ARTICLES)
+    beyond = small.search(parse_params({"page": "9", "per_page": "3"}))
+    assert beyond.hits == [] and beyond.total == len(ARTICLES)
+
+
+def test_facets_count_the_query_matches(small):
+    facets = run(small, q="obuze").facets
+    assert [(f.value, f.count) for f in facets.year] == [("2025", 1)]
+    assert [(f.value, f.count) for f in facets.month] == [("2025-02", 1)]
+    assert facets.undated == 1
+
+
+def test_selected_year_narrows_hits_and_months_but_not_years(small):
+    result = run(small, q="", year="2023")
+    assert result.total == 2
+    assert {f.value for f in result.facets.year} == {"2025", "2024", "2023"}
+    assert [(f.value, f.count) for f in result.facets.month] == [("2023-05", 2)]
+    assert result.facets.undated == 2
+
+
+def test_date_range_narrows_the_facets(small):
+    result = run(small, q="", **{"from": "2025-01-01"})
+    assert [f.value for f in result.facets.year] == ["2025"] and result.facets.undated == 0
+
+
+# --- snippets and suggestions ---------------------------------------------------------------------
+
+
+def test_snippets_mark_matches_through_stemming_and_folding(small):
+    snippet = run(small, q="racheta").hits[0].snippet
+    assert "<mark>rachetele</mark>" in snippet and "<mark>Rachetă</mark>" in snippet
+
+
+def test_snippets_and_titles_are_escaped(small):
+    hit = run(small, q="etichete").hits[0]
+    assert "<b>" not in hit.snippet and "&lt;b&gt;" in hit.snippet
+    assert "<script>" not in hit.snippet
+    assert re.sub(r"</?mark>", "", hit.snippet).count("<") == 0
+    assert hit.title.startswith("<script>")  # raw data; every renderer escapes it
+
+
+def test_did_you_mean(archive):
+    result = run(archive, q="Pheniam")
+    assert result.total == 0 and result.suggestion == "phenian"
+    assert run(archive, q="Phenian").suggestion is None
+
+
+def test_json_shape_follows_the_contract(archive):
+    data = run(archive, q="rachete").to_json()
+    assert {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"} <= set(data)
+    assert set(data["facets"]) == {"year", "month", "undated"}
+    hit = data["hits"][0]
+    assert set(hit) == {"id", "title", "date", "score", "snippet", "url"}
+    assert hit["url"] == f"/articol/{hit['id']}"
+    json.dumps(data)
+
+
+# --- articles -------------------------------------------------------------------------------------
+
+
+def test_article_with_marks_and_similar(archive):
+    article = archive.article("000_bba8654fe1fb9b3b", q="soldati")
+    assert article.marked_text.count("<mark>soldați</mark>") == 2
+    assert article.similar and all(s.id != article.id for s in article.similar)
+    assert article.to_json()["date"] == "2026-01-09"
+
+
+def test_unknown_article(archive):
+    with pytest.raises(NotFound):
+        archive.article("../../etc/passwd")
+
+
+# --- parameters -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"page": "0"}, "page"),
+        ({"page": "-1"}, "page"),
+        ({"page": "abc"}, "page"),
+        ({"per_page": "1000"}, "per_page"),
+        ({"per_page": "0"}, "per_page"),
+        ({"year": "20x5"}, "year"),
+        ({"month": "2025-13"}, "month"),
+        ({"from": "2025-02-30"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"from": "2025-02-01", "to": "2025-01-01"}, "from"),
+        ({"sort": "random"}, "sort"),
+    ],
+)
+def test_bad_parameters_name_themselves(params, name):
+    with pytest.raises(BadParameter) as caught:
+        parse_params(params)
+    assert caught.value.name == name and caught.value.status == 400
+
+
+def test_query_too_long():
+    with pytest.raises(QueryTooLong):
+        parse_params({"q": "a" * 1001})
