@@ -290,7 +290,10 @@ def _date_filter(params: SearchParams, with_facet_selection: bool) -> wq.Query |
 
 
 def _filtered(query: wq.Query, date_filter: wq.Query | None) -> wq.Query:
-    return query if date_filter is None else wq.Require(query, date_filter)
+    # Not wq.Require: its matcher's skip_to_quality can leave both sides on one document and
+    # trips an assertion in IntersectionMatcher._find_next (e.g. `soldati` with year=2025 once
+    # there are more hits than one page). And() with the filter scoring 0 finds the same set.
+    return query if date_filter is None else wq.And([query, wq.ConstantScoreQuery(date_filter, score=0.0)])
 
 
 def _sort_facet(sort: str):
@@ -335,7 +338,9 @@ class Archive:
             if self._searcher is None or generation != self._generation:
                 self._open(generation)
             elif not self._searcher.up_to_date():
-                self._searcher = self._searcher.refresh()
+                # Not Searcher.refresh(): it reuses the old segment readers by segment id, so
+                # articles that `update` deleted from an existing segment would still be found.
+                self._open(generation)
             return self._searcher
 
     def _open(self, generation: Path | None) -> None:
