@@ -544,3 +544,75 @@ def test_search_url_state_round_trips(client):
     next_url = re.search(r'<a href="([^"]+)" rel="next"', html).group(1).replace("&amp;", "&")
     assert parse_qs(urlsplit(next_url).query) == {
         "q": ["soldati"], "year": ["2025"], "sort": ["oldest"], "per_page": ["5"], "page": ["2"]}
+
+
+# --- `searchapp serve`, a real gunicorn ---------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get_json(url: str) -> tuple[int, dict]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read())
+
+
+@pytest.mark.slow
+def test_searchapp_serve_builds_the_index_serves_and_follows_reindex(tmp_path, seeds_copy):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    port = _free_port()
+    index_dir = tmp_path / "index"
+    searchapp = Path(sys.executable).with_name("searchapp")
+    server = subprocess.Popen(
+        [str(searchapp), "serve", "--port", str(port), "--workers", "2", "--index", str(index_dir),
+         "--source", str(seeds_copy)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                status, body = _get_json(base + "/healthz")
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.2)
+        assert (status, body) == (200, {"status": "ok", "articles": 5}), "serve built the missing index"
+        assert _get_json(base + "/api/search?q=zmeului")[1]["total"] == 0
+
+        (seeds_copy / "900_zmeu.txt").write_text("date 2026-02-03 Povestea zmeului din Bărăgan.", "utf-8")
+        subprocess.run([str(searchapp), "reindex", "-q", "--index", str(index_dir), "--source", str(seeds_copy)],
+                       check=True, capture_output=True, timeout=120)
+        # Several requests, so that both workers answer: each picks up the new index by itself.
+        for _ in range(6):
+            status, body = _get_json(base + "/api/search?q=zmeului")
+            assert status == 200 and [h["id"] for h in body["hits"]] == ["900_zmeu"]
+        status, body = _get_json(base + "/api/search?page=0")
+        assert status == 400 and body["error"]["code"] == "bad_parameter"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        server.stderr.close()
