@@ -22,22 +22,37 @@ def _parameter(name: str, description: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+# parse_params() strips spaces and control characters around a value, and an empty value is
+# the same as an absent one; the schemas say so, so that a blank `page=` is documented as valid.
+_PAD = r"[\s\x00-\x1f\x7f]*"
+BLANK = {"type": "string", "pattern": f"^{_PAD}$"}
+
+
+def _padded(pattern: str) -> dict:
+    return {"type": "string", "pattern": f"^{_PAD}({pattern})?{_PAD}$"}
+
+
+def _integer(low: int, high: int, default: int) -> dict:
+    return {"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, BLANK], "default": default}
+
+
+def _date() -> dict:
+    return {"anyOf": [{"type": "string", "format": "date"}, BLANK]}
+
+
 SEARCH_PARAMETERS = [
     _parameter("q", "The query: words (all required), \"exact phrase\", OR, NOT / -word, "
                "parentheses, prefix*. Empty or absent: every article, newest first.",
                {"type": "string", "maxLength": setting("max_query_chars")}),
-    _parameter("page", "1-based page number.",
-               {"type": "integer", "minimum": 1, "maximum": setting("max_page"), "default": 1}),
-    _parameter("per_page", "Hits per page.",
-               {"type": "integer", "minimum": 1, "maximum": setting("max_per_page"), "default": 10}),
-    _parameter("year", "YYYY, or `none` for undated articles.",
-               {"type": "string", "pattern": r"^\s*(\d{4}|none)\s*$"}),
-    _parameter("month", "YYYY-MM.", {"type": "string", "pattern": r"^\s*\d{4}-(0[1-9]|1[0-2])\s*$"}),
+    _parameter("page", "1-based page number (default 1).", _integer(1, setting("max_page"), 1)),
+    _parameter("per_page", "Hits per page (default 10).", _integer(1, setting("max_per_page"), 10)),
+    _parameter("year", "YYYY, or `none` for undated articles.", _padded(r"\d{4}|none")),
+    _parameter("month", "YYYY-MM.", _padded(r"\d{4}-(0[1-9]|1[0-2])")),
     _parameter("from", "First date, YYYY-MM-DD, inclusive; must exist in the calendar and not be after `to`.",
-               {"type": "string", "format": "date"}),
-    _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.",
-               {"type": "string", "format": "date"}),
-    _parameter("sort", "Order of the hits.", {"type": "string", "enum": list(SORTS), "default": "relevance"}),
+               _date()),
+    _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.", _date()),
+    _parameter("sort", "Order of the hits: `relevance` (default), `newest` or `oldest`.",
+               _padded("|".join(SORTS))),
 ]
 
 SCHEMAS = {
@@ -149,6 +164,10 @@ def document() -> dict:
                         "200": _json("SearchResult", "One page of hits, the facet counts and a suggestion."),
                         "400": _error_response("A bad parameter (page, per_page, date, year, month, sort) "
                                                "or a query over the length limit."),
+                        "414": {"description": "The request line is longer than the server accepts "
+                                               "(gunicorn's limit_request_line, 8190 bytes): an HTML page "
+                                               "from the server, before the application sees the request.",
+                                "content": {"text/html": {"schema": {"type": "string"}}}},
                         "503": UNAVAILABLE,
                     },
                 }

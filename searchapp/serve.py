@@ -36,6 +36,9 @@ def run_server(index_dir: Path, host: str, port: int, workers: int) -> None:
         "worker_class": "sync",
         "timeout": 30,
         "graceful_timeout": 10,
+        # The largest request line gunicorn allows (default 4094): a 1000-character query of
+        # Romanian letters is up to 6000 bytes once percent-encoded, and must reach the app.
+        "limit_request_line": 8190,
         "accesslog": "-",
         "errorlog": "-",
         "loglevel": "warning",
