@@ -50,7 +50,7 @@ ERROR_PAGES = {
     404: ("Pagina nu există", "Articolul sau pagina căutată nu există în arhivă."),
     405: ("Metodă nepermisă", "Această adresă nu acceptă metoda folosită."),
     503: ("Arhiva nu este disponibilă", "Indexul de căutare lipsește sau nu poate fi citit. "
-          "Administratorul trebuie să ruleze `searchapp reindex`."),
+          "Administratorul trebuie să ruleze comanda searchapp reindex."),
     500: ("Eroare internă", "A apărut o eroare neașteptată; a fost înregistrată."),
 }
 
