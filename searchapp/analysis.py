@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from stop_words import get_stop_words
 from unidecode import unidecode
-from whoosh.analysis import Filter, LowercaseFilter, StemFilter, Token, Tokenizer
+from whoosh.analysis import CompositeAnalyzer, Filter, LowercaseFilter, StemFilter, Token, Tokenizer
 
 # The comma-below letters are the correct Romanian ones; the cedilla forms are legacy.
 CEDILLA_TO_COMMA = str.maketrans({"ş": "ș", "Ş": "Ș", "ţ": "ț", "Ţ": "Ț"})
@@ -172,14 +172,101 @@ def romanian_stem_filter() -> StemFilter:
     return StemFilter(stemfn=stem, cachesize=200_000)
 
 
+class CachedAnalyzer(CompositeAnalyzer):
+    """A composed analyzer that, when indexing, runs its filters once per distinct word.
+
+    Indexing runs the filters (lower case, ș/ț, fold, stop words, stem) on every token of
+    every article, through one generator per filter: profiling `searchapp reindex` showed
+    this chain as the largest cost of the build (BENCHMARKS.md). Every filter here maps one
+    token to one token or drops it, so the chain's result for a word never changes: in
+    `mode="index"` this analyzer tokenizes as usual and looks each word's term up in a memo
+    that it fills by running the real chain on that word alone. The result is the same
+    tokens, texts, positions (stop words skipped, as FoldedStopFilter renumbers them) and
+    characters as the chain's. Queries, highlighting (`removestops=False`) and any other
+    call take the chain itself. The memo lives in the process and is never pickled.
+    """
+
+    MEMO_LIMIT = 1_000_000  # words per memo; past this it starts again (bounded memory)
+
+    def __getstate__(self):
+        return {"items": self.items}
+
+    def __setstate__(self, state):
+        self.items = state["items"]
+
+    def __call__(self, value, no_morph=False, **kwargs):
+        if kwargs.get("mode") != "index" or not kwargs.get("removestops", True) or not kwargs.get("tokenize", True) \
+                or kwargs.get("start_pos") or kwargs.get("start_char") or not isinstance(value, str):
+            return super().__call__(value, no_morph=no_morph, **kwargs)
+        return self._indexed(value, no_morph, kwargs)
+
+    def _memo(self, no_morph: bool) -> dict:
+        memos = self.__dict__.setdefault("_memos", {})
+        memo = memos.get(no_morph)
+        if memo is None or len(memo) > self.MEMO_LIMIT:
+            memo = memos[no_morph] = {}
+        return memo
+
+    def _indexed(self, value: str, no_morph: bool, kwargs: dict):
+        memo = self._memo(no_morph)
+        positions, chars = kwargs.get("positions", False), kwargs.get("chars", False)
+        out = Token(positions, chars, removestops=True, mode="index")
+        pos = None
+        for token in self._tokens(value, positions, chars):
+            raw = token.text
+            term = memo.get(raw, self)
+            if term is self:
+                term = memo[raw] = self._word(raw, no_morph)
+            if term is None:
+                continue
+            for text in (term,) if isinstance(term, str) else term:
+                out.text = text
+                out.boost = 1.0
+                out.stopped = False
+                if positions:
+                    pos = token.pos if pos is None else pos + 1
+                    out.pos = pos
+                if chars:
+                    out.startchar, out.endchar = token.startchar, token.endchar
+                yield out
+
+    def _tokens(self, value: str, positions: bool, chars: bool):
+        tokenizer = self.items[0]
+        if type(tokenizer) is not RomanianTokenizer:
+            return tokenizer(value, positions=positions, chars=chars, mode="index")
+        return _match_tokens(value)
+
+    def _word(self, raw: str, no_morph: bool) -> str | tuple[str, ...] | None:
+        texts = tuple(t.text for t in super().__call__(raw, no_morph=no_morph, tokenize=False, mode="index"))
+        return None if not texts else texts[0] if len(texts) == 1 else texts
+
+
+class _Match:
+    """The token fields CachedAnalyzer reads, straight from a WORD_PATTERN match (the raw
+    word: the chain itself joins numbers when the word is analysed alone)."""
+
+    __slots__ = ("text", "pos", "startchar", "endchar")
+
+
+def _match_tokens(value: str):
+    token = _Match()
+    for pos, match in enumerate(WORD_PATTERN.finditer(value)):
+        token.text = match.group(0)
+        token.pos = pos
+        token.startchar, token.endchar = match.span()
+        yield token
+
+
 def folded_analyzer():
     """Matching analyzer: tokens -> lower -> ș/ț -> fold -> stop words out -> stem."""
-    return RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldFilter() | FoldedStopFilter() | romanian_stem_filter()
+    return CachedAnalyzer(
+        RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldFilter() | FoldedStopFilter() | romanian_stem_filter()
+    )
 
 
 def exact_analyzer():
     """Diacritic-preserving analyzer, for the exact-spelling ranking boost."""
-    return RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldedStopFilter() | romanian_stem_filter()
+    return CachedAnalyzer(RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldedStopFilter() | romanian_stem_filter())
 
 
 def match_terms(text: str) -> list[str]:
