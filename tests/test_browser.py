@@ -96,7 +96,8 @@ def result_dates(page) -> list[str | None]:
 
 def test_search_typed_without_diacritics_shows_highlighted_results(page):
     page.goto("/")
-    assert page.evaluate("document.activeElement.id") == "q", "the search box has focus on load"
+    # autofocus: the search box gets the focus on load, without a click
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'", timeout=5_000)
     page.keyboard.type("soldati")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q=soldati"))
@@ -243,6 +244,7 @@ def test_keyboard_skip_link_and_focus(page):
     assert page.evaluate("document.activeElement.closest('main') !== null")
     # on the search page, Enter in the focused box searches, Tab reaches the button
     page.goto("/")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'q'")
     page.keyboard.type("rachete")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Caută"
