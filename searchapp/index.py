@@ -16,10 +16,12 @@ cannot replace an index whose files are damaged or whose schema changed.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import gc
 import os
 import shutil
+import signal
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +41,11 @@ from .sources import Article, Problem, ReadReport, read_articles
 CURRENT = "current"
 GENERATION_PREFIX = "gen-"
 LOCK_FILE = ".lock"
+# Test hook (tests/test_faults.py): a writer stops itself (SIGSTOP) at the named point, so that
+# a test can `kill -9` it exactly there. Points: rebuild:start, rebuild:added (after the 100th
+# article), rebuild:committed (new generation complete, `current` not yet switched),
+# rebuild:switched, update:added, update:committed.
+FAULT_POINT_ENV = "SEARCHAPP_FAULT_POINT"
 UNDATED = "none"  # the year/month facet value of articles without a date
 TITLE_BOOST = 2.0
 
@@ -122,13 +129,48 @@ def writer_lock(index_dir: Path) -> Iterator[None]:
             raise IndexLocked(
                 f"another reindex or update is writing {index_dir}/; wait for it to finish and try again"
             ) from None
+        _HELD_LOCKS[handle.fileno()] = os.getpid()
         try:
             yield
         finally:
+            del _HELD_LOCKS[handle.fileno()]
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# Whoosh's multiprocess writer forks workers, and a forked child shares the parent's flock. When
+# `kill -9` ended a reindex, its orphaned workers waited forever on their job queue and kept the
+# index locked: every later reindex failed (found by tests/test_faults.py). So a child lets go of
+# the lock at once and is killed by the kernel when its parent dies.
+_HELD_LOCKS: dict[int, int] = {}  # lock file descriptor -> pid of the process that took it
+
+
+def _release_writer_lock_in_child() -> None:
+    if not _HELD_LOCKS:
+        return
+    owner = next(iter(_HELD_LOCKS.values()))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    for fd in _HELD_LOCKS:
+        os.dup2(devnull, fd)  # drops this process's reference to the lock, keeps the fd number valid
+    os.close(devnull)
+    _HELD_LOCKS.clear()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != owner:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+os.register_at_fork(after_in_child=_release_writer_lock_in_child)
+
+
 # --- writing ----------------------------------------------------------------------------------
+
+
+def _fault_point(name: str) -> None:
+    if os.environ.get(FAULT_POINT_ENV) == name:
+        os.kill(os.getpid(), signal.SIGSTOP)
+
 
 Progress = Callable[[int], None]
 
@@ -170,12 +212,15 @@ def rebuild(
     with writer_lock(index_dir):
         _remove_abandoned_generations(index_dir)
         generation = _new_generation_dir(index_dir)
+        _fault_point("rebuild:start")
         try:
             summary = _write_generation(generation, sources, progress, procs)
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
+        _fault_point("rebuild:committed")
         _switch_current(index_dir, generation)
+        _fault_point("rebuild:switched")
         _remove_abandoned_generations(index_dir)
     summary.seconds = time.monotonic() - started
     return summary
@@ -190,6 +235,8 @@ def _write_generation(generation: Path, sources, progress, procs) -> WriteSummar
         for article in read_articles(sources, report):
             writer.add_document(**article_document(article))
             summary.indexed += 1
+            if summary.indexed == 100:
+                _fault_point("rebuild:added")
             if progress:
                 progress(summary.indexed)
     except BaseException:
@@ -266,6 +313,8 @@ def update(
             for count, article in enumerate(read_articles(sources, report), start=1):
                 seen.add(article.id)
                 _apply_change(writer, known.get(article.id), article, summary)
+                if count == 100:
+                    _fault_point("update:added")
                 if progress:
                     progress(count)
             for vanished in known.keys() - seen:
@@ -275,6 +324,7 @@ def update(
             writer.cancel()
             raise
         writer.commit()
+        _fault_point("update:committed")
     summary.seconds = time.monotonic() - started
     return summary
 
