@@ -65,7 +65,7 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
     if len(q) > setting("max_query_chars"):
         raise QueryTooLong("q", f"the query has {len(q)} characters; the limit is {setting('max_query_chars')}")
     year = _optional(args.get("year"))
-    if year is not None and year != UNDATED and not re.fullmatch(r"\d{4}", year):
+    if year is not None and year != UNDATED and not re.fullmatch(r"[0-9]{4}", year):
         raise BadParameter("year", f"{year!r} is not a year; use YYYY, or 'none' for undated articles")
     month = _optional(args.get("month"))
     if month is not None and not _valid_month(month):
@@ -103,7 +103,7 @@ def _int(args: Mapping[str, object], name: str, default: int, low: int, high: in
     raw = _optional(args.get(name))
     if raw is None:
         return default
-    if not re.fullmatch(r"[+]?\d{1,9}", raw):
+    if not re.fullmatch(r"[+]?[0-9]{1,9}", raw):
         raise BadParameter(name, f"{raw!r} is not a whole number from {low} to {high}")
     value = int(raw)
     if not low <= value <= high:
@@ -112,7 +112,7 @@ def _int(args: Mapping[str, object], name: str, default: int, low: int, high: in
 
 
 def _valid_month(value: str) -> bool:
-    return bool(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value))
+    return bool(re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value))
 
 
 def _date(args: Mapping[str, object], name: str) -> str | None:

@@ -182,7 +182,7 @@ _DATE_HEADER = re.compile(r"^\s*date\s+(\S+)[ \t]*\n?")
 
 
 def valid_date(value: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         return False
     try:
         dt.date.fromisoformat(value)
