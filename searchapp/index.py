@@ -241,9 +241,19 @@ def _write_generation(generation: Path, sources, progress, procs) -> WriteSummar
                 progress(summary.indexed)
     except BaseException:
         writer.cancel()
+        _stop_workers(writer)
         raise
     writer.commit()
     return summary
+
+
+def _stop_workers(writer) -> None:
+    """Whoosh's MpWriter.cancel() never reaches its worker processes (it flags the parent's
+    copy of each), which went on reading job files from the generation being removed and died
+    with a traceback: end them first."""
+    for task in getattr(writer, "tasks", []):
+        task.terminate()
+        task.join()
 
 
 def _new_generation_dir(index_dir: Path) -> Path:

@@ -328,7 +328,7 @@ class Archive:
             # Damaged files show up as low-level errors of many types (EOFError, UnpicklingError,
             # struct.error, IndexError, even a bare Exception) raised inside Whoosh while it opens
             # segments or reads postings (tests/test_faults.py corrupts files to find them).
-            if isinstance(exc, SearchappError) or not _raised_inside_whoosh(exc):
+            if isinstance(exc, SearchappError) or not _raised_reading_index_files(exc):
                 raise
             self._searcher = None
             raise IndexUnreadable(
@@ -373,7 +373,12 @@ class Archive:
 
     def parse(self, text: str, relaxed: bool = False) -> wq.Query:
         parser = self._parsers["or" if relaxed else "and"]
-        parsed = parser.parse(text)
+        try:
+            parsed = parser.parse(text)
+        except Exception:
+            # Whoosh's parser fails on some operator soup (`NOT NOT x` is an IndexError, found
+            # by tests/test_fuzz.py): search the words alone.
+            parsed = parser.parse(_OPERATORS.sub(" ", text))
         return parsed.accept(_keep_exact_only_for_diacritics).normalize()
 
     # -- articles
@@ -417,12 +422,19 @@ class Archive:
         ]
 
 
-def _raised_inside_whoosh(exc: BaseException) -> bool:
-    """True when the innermost Python frame of the error is Whoosh's own code (reading files)."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
+_WHOOSH = f"{os.sep}whoosh{os.sep}"
+_WHOOSH_FILE_READERS = tuple(_WHOOSH + name for name in ("filedb", "codec", "util", "index.py", "reading.py", "columns.py"))
+
+
+def _raised_reading_index_files(exc: BaseException) -> bool:
+    """True when the innermost Whoosh frame of the error is code that reads index files (not,
+    say, the query parser): the mark of a damaged index, not of a bad query or a bug."""
+    innermost, tb = None, exc.__traceback__
+    while tb is not None:
+        if _WHOOSH in tb.tb_frame.f_code.co_filename:
+            innermost = tb.tb_frame.f_code.co_filename
         tb = tb.tb_next
-    return tb is not None and f"{os.sep}whoosh{os.sep}" in tb.tb_frame.f_code.co_filename
+    return innermost is not None and any(name in innermost for name in _WHOOSH_FILE_READERS)
 
 
 def highlighter_fragments(searcher: Searcher, highlighter: Highlighter, text: str, terms: set) -> str:
@@ -554,7 +566,10 @@ class _Search:
         """A corrected query when some word finds nothing in the index and a close word exists."""
         corrected = {}
         for word in self._unknown_words():
-            suggestions = self.searcher.corrector("body").suggest(analysis.fold(word), limit=1, maxdist=2, prefix=1)
+            folded = analysis.fold(word)
+            if len(folded) < 2:  # nothing to correct; Whoosh's automaton fails on "" (IndexError)
+                continue
+            suggestions = self.searcher.corrector("body").suggest(folded, limit=1, maxdist=2, prefix=1)
             if suggestions:
                 corrected[word] = suggestions[0]
         if not corrected:

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -303,6 +304,8 @@ def list_source_files(source: Path) -> list[Path]:
         return [source / name for name in names if _is_article_file(name)]
     if source.exists():
         return [source]
+    if os.path.lexists(source):
+        raise SourceError(f"source {source} is a broken symbolic link or a symlink loop; pass --source with a folder or a .jsonl file")
     raise SourceError(f"source {source} does not exist; pass --source with a folder or a .jsonl file")
 
 
@@ -324,6 +327,10 @@ def read_articles(sources: Iterable[Path], report: ReadReport) -> Iterator[Artic
     seen: dict[str, str] = {}
     for source in sources:
         for path in list_source_files(Path(source)):
+            reason = _not_a_regular_file(path)
+            if reason:
+                report.skip(str(path), reason)
+                continue
             try:
                 for article in read_file(path, report):
                     if article.id in seen:
@@ -333,6 +340,20 @@ def read_articles(sources: Iterable[Path], report: ReadReport) -> Iterator[Artic
                     yield article
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 _skip_unreadable(Path(source), path, exc, report)
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    """Why `path` is not read at all, or None for a regular file (or one whose stat fails: the
+    read then reports why). A named pipe called `x.txt` would block a reindex forever."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not an article file"
+    return "not a regular file (a named pipe, socket or device)"
 
 
 def _skip_unreadable(source: Path, path: Path, exc: Exception, report: ReadReport) -> None:
