@@ -29,6 +29,20 @@ SETTINGS = {
         Setting("max_page", 1000, "Largest page accepted."),
         Setting("snippet_chars", 220, "Characters of context in a result snippet."),
         Setting("similar_articles", 5, "Similar articles listed on an article page."),
+        # Ranking (measured and tuned with bench/quality.py; see QUALITY.md).
+        Setting("title_boost", 2.0, "Weight of a title match relative to a body match."),
+        Setting("bm25_k1", 1.2, "BM25F term-frequency saturation."),
+        Setting("bm25_b", 0.75, "BM25F length normalisation."),
+        Setting("exact_score", 1000.0, "Score per query word typed with diacritics that an article has with "
+                "those same diacritics (1000: a tier above folded-only matches; 0: no boost)."),
+        Setting("relaxed_exact_score", 0.0, "exact_score for a relaxed query (most words matching)."),
+        Setting("relax_below", 1, "When requiring every word finds fewer articles than this, articles with "
+                "most of the words follow them (1: only when none has them all)."),
+        Setting("relax_blend", False, "When relaxing, rank every article by the relaxed score instead of "
+                "listing those with all the words first."),
+        Setting("relaxed_coord", 0.9, "How much the share of query words matched scales a relaxed score."),
+        Setting("proximity_boost", 0.0, "Weight of a bonus for query words standing close together (0: off)."),
+        Setting("proximity_slop", 3, "Words apart that still count as close together."),
     ]
 }
 

@@ -1,0 +1,561 @@
+"""Search quality on real Romanian text: searchapp against the engines a user would pick instead.
+
+Two known-item tests (one relevant document per query), both split with a fixed seed into a
+tuning half (the only one ranking was tuned on) and a held-out half:
+
+* `xquad`: the 1,190 XQuAD-ro questions over its 240 passages, as typed (natural language).
+* `news`: a fixed 6,000-article slice of ro-news.jsonl.gz (reservoir sample, fixed seed); for
+  1,000 of its articles, three words of the title (not stop words, kept in title order) are the
+  query and the article is the target; typed `with` diacritics as in the title and `without`
+  them (ASCII, as people type).
+
+Measures (ir-measures, on top-10 lists): RR@10 (= MRR@10), R@10, nDCG@10. Every engine runs in
+this process on the same data; searchapp through `Archive.search(parse_params(...))`, the
+function behind /api/search.
+
+    python bench/quality.py                          # full run, markdown tables on stdout
+    python bench/quality.py --out bench/results/quality.md
+    python bench/quality.py --slice 300 --targets 40 --xquad-queries 60   # a quick smoke run
+    python bench/quality.py --sweep                  # tuning sweeps (tuning halves only)
+    python bench/quality.py --set title_boost=3 --set bm25_k1=1.0 --engines searchapp
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import gzip
+import itertools
+import json
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import ir_measures  # noqa: E402
+from ir_measures import R, RR, nDCG  # noqa: E402
+
+from bench import engines as E  # noqa: E402
+from searchapp import analysis, config  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+SEED = 20261121
+MEASURES = [RR @ 10, R @ 10, nDCG @ 10]
+MEASURE_NAMES = {RR @ 10: "MRR@10", R @ 10: "R@10", nDCG @ 10: "nDCG@10"}
+K = 10
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Test:
+    name: str
+    docs: list[dict]
+    queries: dict[str, dict[str, str]]  # variant -> qid -> query text
+    qrels: dict[str, dict[str, int]]
+    halves: dict[str, set[str]]  # "tuning" / "held-out" -> qids
+
+
+def split_halves(qids: Iterable[str], seed: int) -> dict[str, set[str]]:
+    ordered = sorted(qids)
+    random.Random(seed).shuffle(ordered)
+    middle = len(ordered) // 2
+    return {"tuning": set(ordered[:middle]), "held-out": set(ordered[middle:])}
+
+
+def load_xquad(corpus: Path, seed: int, max_queries: int | None = None) -> Test:
+    folder = corpus / "xquad-ro"
+    docs = []
+    with open(folder / "passages.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            p = json.loads(line)
+            docs.append({"id": p["id"], "title": p["title"], "text": p["text"], "date": None})
+    queries = {}
+    with open(folder / "queries.tsv", encoding="utf-8") as lines:
+        for line in lines:
+            qid, text = line.rstrip("\n").split("\t", 1)
+            queries[qid] = text
+    qrels: dict[str, dict[str, int]] = {}
+    with open(folder / "qrels.txt", encoding="utf-8") as lines:
+        for line in lines:
+            qid, _, docid, rel = line.split()
+            qrels.setdefault(qid, {})[docid] = int(rel)
+    if max_queries:
+        keep = sorted(queries)
+        random.Random(seed).shuffle(keep)
+        queries = {q: queries[q] for q in sorted(keep[:max_queries])}
+    qrels = {q: r for q, r in qrels.items() if q in queries}
+    return Test("xquad", docs, {"questions": queries}, qrels, split_halves(queries, seed))
+
+
+def news_slice(path: Path, size: int, seed: int) -> list[dict]:
+    """A reservoir sample of `size` articles, streamed (the file is never held in memory)."""
+    rng = random.Random(seed)
+    sample: list[dict] = []
+    with gzip.open(path, "rt", encoding="utf-8") as lines:
+        for n, line in enumerate(lines):
+            if n < size:
+                sample.append(line)
+            else:
+                j = rng.randrange(n + 1)
+                if j < size:
+                    sample[j] = line
+    docs = []
+    for line in sample:
+        d = json.loads(line)
+        docs.append({"id": d["id"], "title": d["title"], "text": d["text"], "date": d.get("date")})
+    docs.sort(key=lambda d: d["id"])
+    return docs
+
+
+def title_words(title: str) -> list[str]:
+    """Candidate query words of a title: letters only, 3+ characters, not stop words, distinct."""
+    seen, words = set(), []
+    for word in analysis.words(title):
+        clean = word.replace("\u00ad", "").lower()
+        if len(clean) < 3 or not clean.isalpha() or analysis.is_stop_word(clean):
+            continue
+        if analysis.fold(clean) in seen:
+            continue
+        seen.add(analysis.fold(clean))
+        words.append(clean)
+    return words
+
+
+def load_news(corpus: Path, size: int, targets: int, seed: int, words: int = 3, with_cedilla: bool = False) -> Test:
+    docs = news_slice(corpus / "ro-news.jsonl.gz", size, seed)
+    rng = random.Random(seed + 1)
+    candidates = [d for d in docs if len(title_words(d["title"])) >= words]
+    chosen = rng.sample(candidates, min(targets, len(candidates)))
+    with_dia, without, cedilla, qrels = {}, {}, {}, {}
+    for d in sorted(chosen, key=lambda d: d["id"]):
+        pool = title_words(d["title"])
+        picked = sorted(rng.sample(range(len(pool)), words))
+        query = " ".join(pool[i] for i in picked)
+        qid = "n-" + d["id"]
+        with_dia[qid] = query
+        without[qid] = analysis.fold(query)
+        cedilla[qid] = query.replace("ș", "ş").replace("ț", "ţ")
+        qrels[qid] = {d["id"]: 1}
+    queries = {"with": with_dia, "without": without}
+    if with_cedilla:
+        queries["cedilla"] = cedilla
+    return Test("news", docs, queries, qrels, split_halves(qrels, seed))
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+def run_queries(engine: E.Engine, queries: dict[str, str], k: int = K) -> dict[str, dict[str, float]]:
+    run = {}
+    for qid, text in queries.items():
+        ids = engine.search(text, k)
+        # A query that finds nothing still counts (as 0): ir-measures averages only over the
+        # queries present in the run, so it gets a placeholder document.
+        run[qid] = {doc: float(k - rank) for rank, doc in enumerate(ids)} or {"-none-": 0.0}
+    return run
+
+
+def measure(run: dict, qrels: dict, qids: set[str]) -> dict[str, float]:
+    sub_run = {q: r for q, r in run.items() if q in qids}
+    sub_qrels = {q: r for q, r in qrels.items() if q in qids}
+    scores = ir_measures.calc_aggregate(MEASURES, sub_qrels, sub_run)
+    return {MEASURE_NAMES[m]: scores[m] for m in MEASURES}
+
+
+@dataclasses.dataclass
+class Row:
+    engine: str
+    test: str
+    variant: str
+    half: str
+    scores: dict[str, float]
+
+
+def evaluate(engine: E.Engine, test: Test, variants: Iterable[str] | None = None, halves=("tuning", "held-out")):
+    rows = []
+    for variant in variants or test.queries:
+        queries = test.queries[variant]
+        wanted = set().union(*(test.halves[h] for h in halves))
+        run = run_queries(engine, {q: t for q, t in queries.items() if q in wanted})
+        for half in halves:
+            rows.append(Row(engine.name, test.name, variant, half, measure(run, test.qrels, test.halves[half])))
+    return rows
+
+
+# --- diacritic invariance --------------------------------------------------------------------
+
+ROMANIAN_DIACRITICS = set("ăâîșțşţ")
+
+
+def invariance_pairs(docs: list[dict], count: int, seed: int) -> list[tuple[str, str]]:
+    """(article id, word) pairs: a word with Romanian diacritics, not a stop word, taken from
+    a random article's title or text."""
+    rng = random.Random(seed)
+    pairs: list[tuple[str, str]] = []
+    attempts = 0
+    while len(pairs) < count and attempts < count * 20:
+        attempts += 1
+        doc = rng.choice(docs)
+        candidates = sorted({
+            w.replace("\u00ad", "").lower() for w in analysis.words(doc["title"] + "\n" + doc["text"])
+            if ROMANIAN_DIACRITICS & set(w.lower()) and len(w) >= 3 and w.isalpha()
+            and not analysis.is_stop_word(w)
+        })
+        if candidates:
+            pairs.append((doc["id"], rng.choice(candidates)))
+    return pairs
+
+
+def spellings(word: str) -> dict[str, str]:
+    """A word as typed with comma-below ș/ț, with cedilla ş/ţ, and without diacritics."""
+    comma = word.replace("ş", "ș").replace("ţ", "ț")
+    return {"comma": comma, "cedilla": comma.replace("ș", "ş").replace("ț", "ţ"), "none": analysis.fold(comma)}
+
+
+def check_invariance(archive, pairs: list[tuple[str, str]]) -> list[str]:
+    """The problems found: each spelling of each word must find the same articles (the same
+    total and, newest first, the same ids), and the article the word came from."""
+    from searchapp.search import parse_params
+
+    problems = []
+    for article_id, word in pairs:
+        answers = {}
+        for kind, text in spellings(word).items():
+            result = archive.search(parse_params({"q": text, "sort": "newest", "per_page": "100"}))
+            answers[kind] = (result.total, tuple(hit.id for hit in result.hits), result.relaxed)
+        if len(set(answers.values())) != 1:
+            problems.append(f"{word!r} ({article_id}): " + "; ".join(
+                f"{kind}: {total} found" for kind, (total, _, _) in answers.items()))
+        elif answers["comma"][0] <= 100 and article_id not in answers["comma"][1]:
+            problems.append(f"{word!r} does not find its article {article_id}")
+    return problems
+
+
+def invariance_report(corpus: Path, size: int, count: int, seed: int, log) -> str:
+    docs = news_slice(corpus / "ro-news.jsonl.gz", size, seed)
+    pairs = invariance_pairs(docs, count, seed)
+    with E.Searchapp() as engine:
+        engine.build(docs)
+        problems = check_invariance(engine.archive, pairs)
+    log(f"diacritic invariance: {len(pairs)} pairs, {len(problems)} problems")
+    lines = [f"### Diacritic invariance ({len(pairs)} (article, word) pairs, {size}-article slice)", "",
+             f"Each word searched with comma-below ș/ț, cedilla ş/ţ and no diacritics: "
+             f"{len(pairs) - len(problems)} of {len(pairs)} pairs give identical results "
+             "(same total, same ids newest first) and find their article."]
+    lines += [f"- {p}" for p in problems[:20]]
+    return "\n".join(lines) + "\n"
+
+
+# --- searchapp settings -----------------------------------------------------------------------
+
+
+def apply_settings(values: dict[str, object]) -> dict[str, object]:
+    """Set searchapp settings (config.SETTINGS defaults) for this process; return the old ones."""
+    old = {}
+    for name, value in values.items():
+        current = config.SETTINGS[name]
+        old[name] = current.default
+        config.SETTINGS[name] = dataclasses.replace(current, default=_coerce(value, current.default))
+    return old
+
+
+def _coerce(value, like):
+    if not isinstance(value, str) or isinstance(like, str):
+        return value
+    if isinstance(like, bool):
+        return value.lower() in ("1", "true", "yes", "on")
+    if isinstance(like, int):
+        return int(value)
+    if isinstance(like, float):
+        return float(value)
+    return value
+
+
+def fresh_archive(engine: E.Searchapp) -> None:
+    """Reopen searchapp's index so query-time settings (boosts, BM25 constants) take effect."""
+    from searchapp.search import Archive
+
+    engine.archive = Archive(engine.archive.index_dir)
+
+
+# --- analysis variants (experiments: what the stem/fold order and soft-hyphen handling buy) ----
+
+
+class _StemThenFold(E.Searchapp):
+    """searchapp with the folded analyzer stemming before it folds (the other possible order)."""
+
+    def build(self, articles):
+        from searchapp import analysis as A
+
+        def stem_then_fold():
+            return (A.RomanianTokenizer() | A.LowercaseFilter() | A.NormalizeFilter() | A.FoldedStopFilter()
+                    | A.romanian_stem_filter() | A.FoldFilter())
+
+        original = A.folded_analyzer
+        A.folded_analyzer = stem_then_fold
+        try:
+            super().build(articles)
+        finally:
+            A.folded_analyzer = original
+
+
+class _SoftHyphensSplit(E.Searchapp):
+    """searchapp given text whose soft hyphens split words, as a tokenizer that does not know
+    U+00AD does (`ran\u00addamentelor` -> `ran`, `damentelor`)."""
+
+    def build(self, articles):
+        super().build({**a, "title": (a["title"] or "").replace("\u00ad", " "), "text": a["text"].replace("\u00ad", " ")}
+                      for a in articles)
+
+
+VARIANTS = {"stem-first": _StemThenFold, "split-soft-hyphens": _SoftHyphensSplit}
+
+
+# --- engines ----------------------------------------------------------------------------------
+
+
+def make_engines(names: list[str]) -> list[tuple[E.Engine, list[str]]]:
+    """Engines and the query modes each is measured in (baselines in both OR and AND)."""
+    table = {
+        "whoosh": lambda: E.WhooshPlain("or"),
+        "fts5": lambda: E.Fts5(False, "or"),
+        "fts5-stemmed": lambda: E.Fts5(True, "or"),
+        "tantivy": lambda: E.Tantivy("or"),
+        "searchapp": lambda: E.Searchapp(),
+        **{f"searchapp-{v}": (lambda v=v: VARIANTS[v](name=f"searchapp, {v}")) for v in VARIANTS},
+    }
+    out = []
+    for name in names:
+        engine = table[name]()
+        out.append((engine, [] if name.startswith("searchapp") else ["or", "and"]))
+    return out
+
+
+def engine_label(engine: E.Engine, mode: str | None) -> str:
+    if mode is None:
+        return engine.name
+    base = engine.name.rsplit("-", 1)[0]
+    return f"{base} ({mode.upper()})"
+
+
+def run_engine(engine: E.Engine, modes: list[str], tests: list[Test], log) -> list[Row]:
+    rows = []
+    for test in tests:
+        started = time.perf_counter()
+        engine.build(test.docs)
+        built = time.perf_counter() - started
+        for mode in modes or [None]:
+            if mode is not None:
+                engine.mode = mode
+            started = time.perf_counter()
+            new = evaluate(engine, test)
+            for row in new:
+                row.engine = engine_label(engine, mode)
+            rows.extend(new)
+            log(f"{engine_label(engine, mode)} on {test.name}: built in {built:.1f} s, "
+                f"queries in {time.perf_counter() - started:.1f} s")
+        engine.close()
+    return rows
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+COLUMNS = [("xquad", "questions"), ("news", "with"), ("news", "without")]
+COLUMN_NAMES = {
+    ("xquad", "questions"): "XQuAD-ro questions",
+    ("news", "with"): "news, 3 title words, with diacritics",
+    ("news", "without"): "news, 3 title words, without diacritics",
+    ("news", "cedilla"): "news, 3 title words, cedilla ş/ţ",
+}
+
+
+def table(rows: list[Row], half: str, measure_name: str) -> str:
+    columns = [c for c in COLUMNS if any((r.test, r.variant) == c for r in rows)]
+    engines = list(dict.fromkeys(r.engine for r in rows))
+    lines = [
+        "| engine | " + " | ".join(COLUMN_NAMES[c] for c in columns) + " |",
+        "| --- | " + " | ".join("---:" for _ in columns) + " |",
+    ]
+    best = {}
+    for c in columns:
+        values = [r.scores[measure_name] for r in rows if (r.test, r.variant) == c and r.half == half]
+        best[c] = max(values) if values else None
+    for name in engines:
+        cells = []
+        for c in columns:
+            found = [r for r in rows if r.engine == name and (r.test, r.variant) == c and r.half == half]
+            if not found:
+                cells.append("")
+                continue
+            value = found[0].scores[measure_name]
+            text = f"{value:.3f}"
+            cells.append(f"**{text}**" if value == best[c] else text)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def report(rows: list[Row], header: str) -> str:
+    parts = [header]
+    for half in ("tuning", "held-out"):
+        for m in MEASURE_NAMES.values():
+            if any(r.half == half for r in rows):
+                parts.append(f"\n### {m}, {half} half\n\n" + table(rows, half, m))
+    parts.append("\n" + targets(rows))
+    return "\n".join(parts) + "\n"
+
+
+def targets(rows: list[Row]) -> str:
+    """The issue's targets on the held-out halves, computed from the rows."""
+    def score(engine_pred: Callable[[str], bool], test, variant, half="held-out"):
+        values = [r.scores["MRR@10"] for r in rows
+                  if engine_pred(r.engine) and r.test == test and r.variant == variant and r.half == half]
+        return max(values) if values else None
+
+    is_app = lambda name: name == "searchapp"  # noqa: E731
+    lines = ["### Targets (held-out halves, MRR@10)", ""]
+    for test, variant in COLUMNS:
+        app, base = score(is_app, test, variant), score(lambda n: not n.startswith("searchapp"), test, variant)
+        if app is not None and base is not None:
+            lines.append(f"- {COLUMN_NAMES[(test, variant)]}: searchapp {app:.3f}, best baseline {base:.3f}, "
+                         f"margin {app - base:+.3f} (target >= +0.020)")
+    with_d, without = score(is_app, "news", "with"), score(is_app, "news", "without")
+    if with_d is not None and without is not None:
+        lines.append(f"- news, cost of stripping diacritics for searchapp: {with_d - without:+.3f} "
+                     "(target <= 0.010)")
+    return "\n".join(lines)
+
+
+# --- sweeps (tuning halves only) --------------------------------------------------------------
+
+# Query-time settings: one index, reopened per configuration.
+SWEEPS: list[tuple[str, list[dict]]] = [
+    ("title_boost", [{"title_boost": v} for v in (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)]),
+    ("bm25_k1", [{"bm25_k1": v} for v in (0.6, 0.9, 1.2, 1.5, 2.0)]),
+    ("bm25_b", [{"bm25_b": v} for v in (0.3, 0.5, 0.75, 0.9, 1.0)]),
+    ("exact_score", [{"exact_score": v} for v in (0.0, 0.5, 1.0, 2.0, 1000.0)]),
+    ("relax", [{"relax_below": 1}, {"relax_below": 10}, {"relax_below": 10, "relax_blend": True},
+               {"relax_below": 1_000_000, "relax_blend": True}]),
+    ("relaxed_coord", [{"relaxed_coord": v} for v in (0.0, 0.5, 0.9)]),
+    ("proximity_boost", [{"proximity_boost": v} for v in (0.0, 0.5, 1.0, 2.0, 4.0)]),
+    ("proximity_slop", [{"proximity_boost": 1.0, "proximity_slop": v} for v in (1, 3, 8)]),
+]
+
+
+def sweep(tests: list[Test], names: list[str], log, tries: list[str] = ()) -> str:
+    """Tuning-half MRR@10 of searchapp for each configuration of the named sweeps (all when
+    none is named), or for each `--try` configuration ("name=value,name=value")."""
+    sweeps = [(n, c) for n, c in SWEEPS if not names or n in names]
+    if tries:
+        sweeps = [("tries", [dict(item.split("=", 1) for item in t.split(",") if item) for t in tries])]
+    loaded = {t.name for t in tests}
+    columns = [c for c in COLUMNS if c[0] in loaded]
+    engine = E.Searchapp()
+    out = ["## Sweeps (tuning halves, MRR@10; one setting varied, the others at their defaults)", ""]
+    built = {}
+    for test in tests:
+        engine.build(test.docs)
+        built[test.name] = engine.archive.index_dir
+        engine.archive = None
+        engine._dir = None  # keep each test's folder; removed at the end
+    for name, configs in sweeps:
+        out.append(f"### {name}\n")
+        out.append("| setting | " + " | ".join(COLUMN_NAMES[c] for c in columns) + " |")
+        out.append("| --- | " + " | ".join("---:" for _ in columns) + " |")
+        for values in configs:
+            missing = [n for n in values if n not in config.SETTINGS]
+            if missing:
+                log(f"skipping {values}: no such setting")
+                continue
+            old = apply_settings(values)
+            cells = []
+            try:
+                for test_name, variant in columns:
+                    test = next(t for t in tests if t.name == test_name)
+                    from searchapp.search import Archive
+
+                    engine.archive = Archive(built[test_name])
+                    rows = evaluate(engine, test, [variant], halves=("tuning",))
+                    cells.append(f"{rows[0].scores['MRR@10']:.3f}")
+            finally:
+                apply_settings(old)
+            label = ", ".join(f"{k}={v}" for k, v in values.items()) or "defaults"
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+            log(f"{label}: {cells}")
+        out.append("")
+    for folder in built.values():
+        import shutil
+
+        shutil.rmtree(Path(folder).parent, ignore_errors=True)
+    return "\n".join(out)
+
+
+# --- main -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--slice", type=int, default=6000, help="news articles in the slice")
+    parser.add_argument("--targets", type=int, default=1000, help="news known-item queries")
+    parser.add_argument("--xquad-queries", type=int, default=None, help="use only this many questions")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--tests", default="xquad,news")
+    parser.add_argument("--engines", default="whoosh,fts5,fts5-stemmed,tantivy,searchapp")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a searchapp setting (searchapp/config.py) for this run")
+    parser.add_argument("--sweep", nargs="*", default=None, metavar="NAME",
+                        help="run the tuning sweeps (all, or the named ones) instead of the tables")
+    parser.add_argument("--try", dest="tries", action="append", default=[], metavar="NAME=V,NAME=V",
+                        help="with --sweep: one configuration to measure (repeatable; '' = defaults)")
+    parser.add_argument("--invariance", type=int, default=0, metavar="N",
+                        help="also check N (article, word) pairs for diacritic invariance on the news slice")
+    parser.add_argument("--out", type=Path, help="also write the markdown here")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        if not args.quiet:
+            print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    apply_settings(dict(s.split("=", 1) for s in args.set))
+    started = time.perf_counter()
+    tests = []
+    wanted = args.tests.split(",")
+    if "xquad" in wanted:
+        tests.append(load_xquad(args.corpus, args.seed, args.xquad_queries))
+    if "news" in wanted:
+        tests.append(load_news(args.corpus, args.slice, args.targets, args.seed))
+    for t in tests:
+        log(f"{t.name}: {len(t.docs)} documents, {len(t.qrels)} queries "
+            f"({len(t.halves['tuning'])} tuning / {len(t.halves['held-out'])} held-out)")
+
+    if args.sweep is not None:
+        text = sweep(tests, args.sweep, log, args.tries)
+    else:
+        rows = []
+        for engine, modes in make_engines(args.engines.split(",")):
+            rows.extend(run_engine(engine, modes, tests, log))
+        command = "python bench/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        header = (f"## Quality: {', '.join(f'{t.name} ({len(t.docs)} docs, {len(t.qrels)} queries)' for t in tests)}\n\n"
+                  f"Command: `{command.strip()}`; seed {args.seed}; settings "
+                  + (", ".join(args.set) or "defaults") + ".")
+        text = report(rows, header)
+    if args.invariance:
+        text += "\n" + invariance_report(args.corpus, args.slice, args.invariance, args.seed, log)
+    print(text)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    log(f"done in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
