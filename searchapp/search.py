@@ -8,10 +8,12 @@ JSON or terminal text is the caller's job.
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -20,7 +22,13 @@ from urllib.parse import quote
 
 from whoosh import qparser, query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.highlight import ContextFragmenter, Highlighter, HtmlFormatter, WholeFragmenter, highlight
+from whoosh.analysis import Token
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.highlight import (
+    FIRST, BasicFragmentScorer, ContextFragmenter, Highlighter, HtmlFormatter, PinpointFragmenter, WholeFragmenter,
+    highlight, top_fragments,
+)
+from whoosh.matching.wrappers import FilterMatcher
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
@@ -207,8 +215,31 @@ class MarkFormatter(HtmlFormatter):
         super().__init__(tagname="mark", between=between)
 
 
+class ProbabilisticIdfBM25F(BM25F):
+    """BM25F with the idf of the BM25 literature (Lucene and tantivy use it), log(1 + (N - n +
+    0.5) / (n + 0.5)), instead of Whoosh's log(N / (n + 1)) + 1: Whoosh's never falls below 1, so
+    a word found in every article still weighs a fifth of a rare one (setting `bm25_idf`)."""
+
+    def idf(self, searcher, fieldname, text):
+        parent = searcher.get_parent()
+        n = parent.doc_frequency(fieldname, text)
+        count = parent.doc_count_all()
+        return math.log(1 + (count - n + 0.5) / (n + 0.5))
+
+
+def weighting() -> BM25F:
+    """The scoring model, from the ranking settings (tuned in QUALITY.md)."""
+    model = ProbabilisticIdfBM25F if setting("bm25_idf") == "bm25" else BM25F
+    return model(B=float(setting("bm25_b")), K1=float(setting("bm25_k1")))
+
+
+def field_boosts() -> dict[str, float]:
+    """FIELD_BOOSTS with the title weight from the settings (tuned in QUALITY.md)."""
+    return {**FIELD_BOOSTS, "title": float(setting("title_boost"))}
+
+
 def make_parser(schema, group=qparser.AndGroup) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=FIELD_BOOSTS, group=group)
+    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=field_boosts(), group=group)
     # Users type words, not field names, ranges or boosts: `foo:bar` and `x^2` are words.
     for plugin in (plugins.FieldsPlugin, plugins.RangePlugin, plugins.BoostPlugin, plugins.SingleQuotePlugin):
         parser.remove_plugin_class(plugin)
@@ -222,7 +253,8 @@ _WORDISH = re.compile(r"\S+")
 def normalize_query(text: str) -> tuple[str, list[str]]:
     """Make a raw query safe to parse: `-word` as NOT, bounded length, depth and word count."""
     notices = []
-    text = _MINUS.sub(r"\1NOT ", text.replace("\u00ad", ""))
+    # `?` ends questions; it is no wildcard here (Whoosh's would turn `Tesla?` into `tesla` + one letter).
+    text = _MINUS.sub(r"\1NOT ", text.replace("\u00ad", "").replace("?", " "))
     if _paren_depth(text) > setting("max_query_depth"):
         text = text.replace("(", " ").replace(")", " ")
         notices.append("parantezele prea adânci au fost ignorate")
@@ -252,14 +284,35 @@ def _paren_depth(text: str) -> int:
     return deepest
 
 
-def _keep_exact_only_for_diacritics(node: wq.Query) -> wq.Query:
+def _keep_exact_only_for_diacritics(node: wq.Query, score: float | None = None) -> wq.Query:
     """The `exact` field only boosts words typed with diacritics; anything else there is noise
     (or, for phrases and prefixes, unsupported: the field has no positions)."""
     if getattr(node, "fieldname", None) != "exact":
         return node
     if isinstance(node, wq.Term) and not str(node.text).isascii():
-        return wq.ConstantScoreQuery(node, score=EXACT_TIER_SCORE)
+        score = float(setting("exact_score")) if score is None else score
+        return wq.ConstantScoreQuery(node, score=score) if score > 0 else wq.NullQuery
     return wq.NullQuery
+
+
+def _exact_only_ranks(node: wq.Query) -> wq.Query:
+    """A word's `exact` clause may raise an article that matches the word anyway, never add
+    one: Or(title, body, exact) becomes AndMaybe(Or(title, body), exact). Otherwise `începând`
+    would also find articles that only have `începe` (both `încep` unfolded) while `incepand`
+    would not (found by the diacritic-invariance check, tests/test_quality.py)."""
+    if not isinstance(node, wq.Or):
+        return node
+    exact = [q for q in node.subqueries if _is_exact_clause(q)]
+    if not exact or len(exact) == len(node.subqueries):
+        return node
+    rest = [q for q in node.subqueries if not _is_exact_clause(q)]
+    required = rest[0] if len(rest) == 1 else node.__class__(rest, boost=node.boost)
+    return wq.AndMaybe(required, exact[0] if len(exact) == 1 else wq.Or(exact))
+
+
+def _is_exact_clause(node: wq.Query) -> bool:
+    child = node.child if isinstance(node, wq.ConstantScoreQuery) else node
+    return getattr(child, "fieldname", None) == "exact"
 
 
 def _bounded_prefixes(node: wq.Query, reader) -> wq.Query:
@@ -295,6 +348,24 @@ def _filtered(query: wq.Query, date_filter: wq.Query | None) -> wq.Query:
     # trips an assertion in IntersectionMatcher._find_next (e.g. `soldati` with year=2025 once
     # there are more hits than one page). And() with the filter scoring 0 finds the same set.
     return query if date_filter is None else wq.And([query, wq.ConstantScoreQuery(date_filter, score=0.0)])
+
+
+def _with_proximity(query: wq.Query, text: str) -> wq.Query:
+    """A bonus, never a condition, for articles where the query's words stand close together
+    (`proximity_boost`, `proximity_slop` settings; measured in QUALITY.md)."""
+    boost = float(setting("proximity_boost"))
+    if boost <= 0 or not _is_plain_words(text) or "*" in text or isinstance(query, wq.Every):
+        return query
+    terms = analysis.match_terms(text)
+    if len(terms) < 2:
+        return query
+    # Each pair of neighbouring query words, in either field (a full phrase of a long question
+    # almost never matches; pairs do).
+    slop = int(setting("proximity_slop"))
+    pairs = list(dict.fromkeys(zip(terms, terms[1:])))[: setting("max_query_terms")]
+    near = wq.Or([wq.Phrase(field, list(pair), slop=slop, boost=boost)
+                  for pair in pairs if pair[0] != pair[1] for field in ("title", "body")])
+    return wq.AndMaybe(query, near)
 
 
 def _sort_facet(sort: str):
@@ -349,11 +420,12 @@ class Archive:
 
     def _open(self, generation: Path | None) -> None:
         ix = open_index(self.index_dir)
-        self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+        self._searcher = ix.searcher(weighting=weighting())
+        self._data = _SearcherData(self._searcher)
         self._generation = generation
         self._parsers = {
             "and": make_parser(ix.schema),
-            "or": make_parser(ix.schema, group=RELAXED_GROUP),
+            "or": make_parser(ix.schema, group=qparser.OrGroup.factory(float(setting("relaxed_coord")))),
         }
 
     def check(self) -> int:
@@ -367,7 +439,7 @@ class Archive:
     def search(self, params: SearchParams) -> SearchResult:
         started = time.perf_counter()
         with self.searcher() as searcher:
-            result = _Search(self, searcher, params).run()
+            result = _Search(self, searcher, params, self._data).run()
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return result
 
@@ -379,7 +451,11 @@ class Archive:
             # Whoosh's parser fails on some operator soup (`NOT NOT x` is an IndexError, found
             # by tests/test_fuzz.py): search the words alone.
             parsed = parser.parse(_OPERATORS.sub(" ", text))
-        return parsed.accept(_keep_exact_only_for_diacritics).normalize()
+        # A relaxed query ranks a bag of words: there a tier per exact word would rank by how
+        # many words keep their diacritics, not by relevance (measured in QUALITY.md).
+        score = float(setting("relaxed_exact_score" if relaxed else "exact_score"))
+        exact = lambda node: _keep_exact_only_for_diacritics(node, score)  # noqa: E731
+        return parsed.accept(exact).normalize().accept(_exact_only_ranks)
 
     # -- articles
 
@@ -447,9 +523,10 @@ def highlighter_fragments(searcher: Searcher, highlighter: Highlighter, text: st
 class _Search:
     """One run of a search: parse, collect hits and facets, build snippets and a suggestion."""
 
-    def __init__(self, archive: Archive, searcher: Searcher, params: SearchParams):
+    def __init__(self, archive: Archive, searcher: Searcher, params: SearchParams, data: _SearcherData | None = None):
         self.archive = archive
         self.searcher = searcher
+        self.data = data or _SearcherData(searcher)
         self.params = params
         self.notices: list[str] = []
         self.partial = False
@@ -460,18 +537,26 @@ class _Search:
         relaxed = False
         query = self._query(text, relaxed=False)
         hits_results = self._collect(query, with_facet_selection=True)
-        if hits_results.estimated_length() == 0 and _is_plain_words(text) and self._has_several_words(query):
+        found = len(self._matched(query, with_facet_selection=True))
+        relax_below = max(1, int(setting("relax_below"))) if params.sort == "relevance" else 1
+        if found < relax_below and _is_plain_words(text) and self._has_several_words(query):
             relaxed_query = self._query(text, relaxed=True)
             relaxed_results = self._collect(relaxed_query, with_facet_selection=True)
-            if relaxed_results.estimated_length():
+            if len(self._matched(relaxed_query, with_facet_selection=True)) > found:
+                if found and not setting("relax_blend"):
+                    # The articles with every word first, as ranked; then those with most words.
+                    first = {docnum for _, docnum in hits_results.top_n}
+                    relaxed_results.top_n = hits_results.top_n + [
+                        item for item in relaxed_results.top_n if item[1] not in first]
                 query, hits_results, relaxed = relaxed_query, relaxed_results, True
         facets = self._facets(query, hits_results)
         start = (params.page - 1) * params.per_page
         page_hits = hits_results[start: start + params.per_page]
+        self._chars = _body_chars(self.searcher, query, [h.docnum for h in page_hits])
         hits = [self._hit(h) for h in page_hits]
         return SearchResult(
             query=params.q,
-            total=len(hits_results),
+            total=len(self._matched(query, with_facet_selection=True)),
             page=params.page,
             per_page=params.per_page,
             took_ms=0.0,
@@ -489,10 +574,15 @@ class _Search:
             return wq.Every()
         parsed = self.archive.parse(text, relaxed=relaxed)
         bounded = parsed.accept(lambda node: _bounded_prefixes(node, self.searcher.reader())).normalize()
-        return bounded
+        if relaxed and isinstance(bounded, wq.Or):
+            # Query.accept() rebuilds nodes without OrGroup's coordination scale; put it back.
+            bounded.scale = float(setting("relaxed_coord")) or None
+        return _with_proximity(bounded, text)
 
     @staticmethod
     def _has_several_words(query: wq.Query) -> bool:
+        if isinstance(query, wq.AndMaybe):  # a proximity bonus around the words
+            query = query.a
         return isinstance(query, wq.And) and len(query.subqueries) > 1
 
     def _collect(self, query: wq.Query, with_facet_selection: bool):
@@ -501,18 +591,24 @@ class _Search:
         collector = self.searcher.collector(
             limit=params.page * params.per_page,
             sortedby=sortedby,
-            groupedby=None if self._facets_need_own_pass() else FACETS,
-            maptype=Count,
         )
         # Filters go into the query (Require scores only its first part), not into the
         # collector: Whoosh's TimeLimitCollector bypasses a wrapped FilterCollector's checks.
-        timed = TimeLimitCollector(collector, timelimit=setting("search_time_limit"), use_alarm=False)
+        timed = _DeadlineCollector(collector, timelimit=setting("search_time_limit"))
         try:
             self.searcher.search_with_collector(_filtered(query, _date_filter(params, with_facet_selection)), timed)
         except TimeLimit:
             self.partial = True
             self.notices.append("căutarea a depășit timpul permis; rezultatele sunt parțiale")
         return timed.results()
+
+    def _matched(self, query: wq.Query, with_facet_selection: bool):
+        """Every matching document number, filters applied (memoised for this request)."""
+        key = (id(query), with_facet_selection)
+        memo = self.__dict__.setdefault("_matched_memo", {})
+        if key not in memo:
+            memo[key] = (query, self.data.docs(_filtered(query, _date_filter(self.params, with_facet_selection))))
+        return memo[key][1]
 
     def _facets_need_own_pass(self) -> bool:
         # The year facet counts every year even when one is selected, so a selection needs a
@@ -522,16 +618,12 @@ class _Search:
     def _facets(self, query: wq.Query, hits_results) -> Facets:
         """Year counts over every match; month counts narrowed by the selected year."""
         params = self.params
-        results = hits_results
-        if self._facets_need_own_pass() and not self.partial:
-            results = self.searcher.search(
-                _filtered(query, _date_filter(params, with_facet_selection=False)),
-                limit=1,
-                groupedby=FACETS,
-                maptype=Count,
-            )
-        years = _counts(results, "year")
-        months = _counts(results, "month")
+        matched = self._matched(query, with_facet_selection=False)
+        months = self.data.month_counts(matched)
+        years: dict[str, int] = {}
+        for month, count in months.items():
+            year = month[:4] if month != UNDATED else UNDATED
+            years[year] = years.get(year, 0) + count
         selected_year = params.year or (params.month[:4] if params.month else None)
         return Facets(
             year=[FacetValue(y, c) for y, c in sorted(years.items(), reverse=True) if y != UNDATED],
@@ -555,9 +647,7 @@ class _Search:
         )
 
     def _snippet(self, hit, text: str) -> str:
-        hit.results.fragmenter = ContextFragmenter(maxchars=setting("snippet_chars"), surround=60)
-        hit.results.formatter = MarkFormatter()
-        snippet = hit.highlights("body", text=text, top=2)
+        snippet = _pinpoint_snippet(text, self._chars.get(hit.docnum, []), setting("snippet_chars"))
         if snippet:
             return snippet
         return _lead(text, setting("snippet_chars"))
@@ -600,3 +690,172 @@ def _lead(text: str, chars: int) -> str:
         return html.escape(text, quote=False)
     cut = text[:chars].rsplit(" ", 1)[0]
     return html.escape(cut, quote=False) + " …"
+
+
+# --- doing less per request (BENCHMARKS.md) ---------------------------------------------------
+# Profiling a request on the news corpus showed two costs that grow with the archive: Whoosh's
+# highlighter re-analysing every hit's whole text, and the `groupedby` facet collection doing
+# Python work for every matching article. Snippets now come from the character positions stored
+# with the body's postings (the field has chars=True), and totals and facet counts from sets of
+# document numbers read straight from the posting blocks, counted against one month-per-document
+# list that is built once per searcher.
+
+
+class _SearcherData:
+    """Per-searcher data that no request should recompute: each document's month."""
+
+    def __init__(self, searcher: Searcher):
+        self.searcher = searcher
+        self._months: list[str] | None = None
+        self._every_counts: dict[str, int] | None = None
+        self._live: frozenset[int] | None = None
+
+    def months(self) -> list[str]:
+        """docnum -> "YYYY-MM" (or "none"), read once from the month column."""
+        if self._months is None:
+            reader = self.searcher.reader()
+            column = reader.column_reader("month")
+            self._months = [_decode_term(value) for value in column]
+        return self._months
+
+    def live(self) -> frozenset[int]:
+        if self._live is None:
+            self._live = frozenset(self.searcher.reader().all_doc_ids())
+        return self._live
+
+    def month_counts(self, docs) -> dict[str, int]:
+        if docs is self.live():
+            if self._every_counts is None:
+                self._every_counts = dict(Counter(map(self.months().__getitem__, docs)))
+            return self._every_counts
+        return dict(Counter(map(self.months().__getitem__, docs)))
+
+    def docs(self, query: wq.Query):
+        """The document numbers that match `query` (a set; scores are not computed)."""
+        if isinstance(query, wq.Term):
+            return _term_docs(self.searcher, query.fieldname, query.text)
+        if isinstance(query, wq.Every):
+            return self.live()
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return frozenset()
+        if isinstance(query, (wq.ConstantScoreQuery,)):
+            return self.docs(query.child)
+        if isinstance(query, wq.Not):
+            return self.live() - self.docs(query.query)
+        if isinstance(query, wq.AndMaybe):
+            return self.docs(query.a)
+        if isinstance(query, wq.AndNot):
+            return self.docs(query.a) - self.docs(query.b)
+        if isinstance(query, wq.Require):
+            return self.docs(query.a) & self.docs(query.b)
+        if isinstance(query, wq.And) and type(query) is wq.And:
+            sets = sorted((self.docs(q) for q in query.subqueries), key=len)
+            if not sets:
+                return frozenset()
+            result = set(sets[0])
+            for other in sets[1:]:
+                result &= other
+            return result
+        if type(query) in (wq.Or, wq.DisjunctionMax) and getattr(query, "minmatch", 0) in (0, None, 1):
+            result = set()
+            for sub in query.subqueries:
+                result |= self.docs(sub)
+            return result
+        return set(query.docs(self.searcher))  # phrases, ranges and the rest: Whoosh's own way
+
+
+def _decode_term(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def _term_docs(searcher: Searcher, fieldname: str, text) -> frozenset[int]:
+    """The live documents of one term, read a posting block at a time (not a posting at a time)."""
+    docs: list[int] = []
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        if (fieldname, text) not in reader:
+            continue
+        matcher = reader.postings(fieldname, text)
+        deleted = None
+        if isinstance(matcher, FilterMatcher):  # the segment has deletions
+            deleted, matcher = matcher._ids, matcher.child
+        ids = _block_ids(matcher)
+        if deleted:
+            ids = [i for i in ids if i not in deleted]
+        docs.extend(ids if not offset else [i + offset for i in ids])
+    return frozenset(docs)
+
+
+def _block_ids(matcher) -> list[int]:
+    if not isinstance(matcher, W3LeafMatcher):
+        return list(matcher.all_ids())
+    ids: list[int] = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids.extend(matcher._ids[matcher._i:])
+        matcher._next_block()
+    return ids
+
+
+def _body_chars(searcher: Searcher, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """(start, end) of every query word's occurrences in each hit's body, from the postings."""
+    chars: dict[int, list[tuple[int, int]]] = {d: [] for d in docnums}
+    if not docnums:
+        return chars
+    reader = searcher.reader()
+    ordered = sorted(docnums)
+    # fieldname= is needed: without it Whoosh 2.7's existing_terms() reuses its loop variable as
+    # the filter and drops the fields after the first.
+    terms = {text for _f, text in query.existing_terms(reader, phrases=True, expand=True, fieldname="body")}
+    for text in terms:
+        matcher = searcher.postings("body", text)
+        for docnum in ordered:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+                if not matcher.is_active():
+                    break
+            if matcher.id() == docnum:
+                chars[docnum].extend((start, end) for _pos, start, end in matcher.value_as("characters"))
+    return chars
+
+
+def _pinpoint_snippet(text: str, spans: list[tuple[int, int]], chars: int, top: int = 2) -> str | None:
+    """Whoosh's PinpointFragmenter over known match positions: no re-analysis of the text."""
+    if not spans:
+        return None
+    longest: dict[int, int] = {}
+    for start, end in spans:
+        if end > longest.get(start, -1):
+            longest[start] = end
+    tokens = [Token(text=text[s:e], startchar=s, endchar=e, matched=True) for s, e in sorted(longest.items())]
+    fragmenter = PinpointFragmenter(maxchars=chars, surround=60, autotrim=True, charlimit=None)
+    fragments = top_fragments(fragmenter.fragment_matches(text, tokens), top, BasicFragmentScorer(), FIRST)
+    return MarkFormatter().format(fragments) or None
+
+
+class _DeadlineCollector(TimeLimitCollector):
+    """Whoosh's TimeLimitCollector without its timer thread: starting and cancelling a
+    `threading.Timer` cost about a fifth of a short request in the profile; reading the clock
+    between two matches costs far less and stops the search at the same point."""
+
+    def __init__(self, child, timelimit: float):
+        super().__init__(child, timelimit, use_alarm=False)
+
+    def prepare(self, top_searcher, q, context):
+        self.child.prepare(top_searcher, q, context)
+        self.timedout = False
+        self.deadline = time.monotonic() + self.timelimit
+
+    def collect_matches(self):
+        child, deadline, clock = self.child, self.deadline, time.monotonic
+        for sub_docnum in child.matches():
+            if clock() > deadline:
+                self.timedout = True
+                raise TimeLimit
+            child.collect(sub_docnum)
+
+    def finish(self):
+        self.child.finish()
