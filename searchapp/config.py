@@ -33,6 +33,8 @@ SETTINGS = {
         Setting("title_boost", 2.0, "Weight of a title match relative to a body match."),
         Setting("bm25_k1", 1.2, "BM25F term-frequency saturation."),
         Setting("bm25_b", 0.75, "BM25F length normalisation."),
+        Setting("bm25_idf", "whoosh", "Inverse document frequency: 'whoosh' (log(N/(n+1))+1) or 'bm25' "
+                "(log(1+(N-n+0.5)/(n+0.5)), as Lucene and tantivy)."),
         Setting("exact_score", 1000.0, "Score per query word typed with diacritics that an article has with "
                 "those same diacritics (1000: a tier above folded-only matches; 0: no boost)."),
         Setting("relaxed_exact_score", 0.0, "exact_score for a relaxed query (most words matching)."),
