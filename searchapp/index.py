@@ -50,14 +50,49 @@ UNDATED = "none"  # the year/month facet value of articles without a date
 TITLE_BOOST = 2.0
 
 
+class SpelledText(TEXT):
+    """TEXT whose words go to the spelling field once per writer, not once per article.
+
+    Whoosh adds a spelling posting for every distinct word of every article, all with document
+    number 0, and drops the duplicates only when it writes the segment: on the news corpus that
+    was a third of the postings the writer had to sort (BENCHMARKS.md). The words already given
+    are remembered on the field object, which every writer gets fresh (`rebuild` builds a new
+    schema; `update` and Whoosh's sub-writers unpickle one), and are never pickled.
+    """
+
+    def spellable_words(self, value):
+        given = self.__dict__.setdefault("_spelled", set())
+        words = [word for word in super().spellable_words(value) if word not in given]
+        given.update(words)
+        return iter(words)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_spelled", None)
+        return state
+
+
+class DiacriticText(TEXT):
+    """TEXT that indexes only the terms with a letter beyond ASCII.
+
+    The `exact` field exists for one thing: a query word typed with diacritics ranks articles
+    that have it exactly above folded-only matches, and the search only ever asks this field for
+    non-ASCII terms (`search._keep_exact_only_for_diacritics`). Its ASCII terms were half of its
+    postings and never read (BENCHMARKS.md).
+    """
+
+    def index(self, value, **kwargs):
+        return (item for item in super().index(value, **kwargs) if not item[0].isascii())
+
+
 def build_schema() -> Schema:
     folded = analysis.folded_analyzer()
     exact = analysis.exact_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         title=TEXT(analyzer=folded, stored=True, field_boost=TITLE_BOOST),
-        body=TEXT(analyzer=folded, stored=True, chars=True, spelling=True),
-        exact=TEXT(analyzer=exact, phrase=False),
+        body=SpelledText(analyzer=folded, stored=True, chars=True, spelling=True),
+        exact=DiacriticText(analyzer=exact, phrase=False),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         month=ID(stored=True, sortable=True),
