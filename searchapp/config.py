@@ -22,7 +22,7 @@ SETTINGS = {
         Setting("max_query_chars", 1000, "Longer queries are refused with a 400."),
         Setting("max_query_terms", 40, "Words past this many are ignored (and said so)."),
         Setting("max_query_depth", 8, "Deeper parentheses are flattened."),
-        Setting("max_prefix_terms", 200, "A prefix* expands to at most this many index terms."),
+        Setting("max_prefix_terms", 200, "The prefix* words of a query expand to at most this many index terms in all."),
         Setting("min_prefix_chars", 2, "Shorter prefixes are searched as plain words."),
         Setting("search_time_limit", 2.0, "Seconds a search may collect before partial results."),
         Setting("max_per_page", 100, "Largest per_page accepted."),

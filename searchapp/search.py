@@ -315,17 +315,18 @@ def _is_exact_clause(node: wq.Query) -> bool:
     return getattr(child, "fieldname", None) == "exact"
 
 
-def _bounded_prefixes(node: wq.Query, reader) -> wq.Query:
-    """Expand `word*` to at most `max_prefix_terms` index terms, most frequent first."""
+def _bounded_prefixes(node: wq.Query, reader, cap: int | None = None) -> wq.Query:
+    """Expand `word*` to at most `cap` (default `max_prefix_terms`) index terms, most frequent first."""
     if not isinstance(node, (wq.Prefix, wq.Wildcard)):
         return node
+    cap = cap or setting("max_prefix_terms")
     prefix = re.split(r"[*?]", node.text, maxsplit=1)[0]
     if len(prefix) < setting("min_prefix_chars"):
         return wq.Term(node.fieldname, prefix) if prefix else wq.NullQuery
     terms = list(reader.expand_prefix(node.fieldname, prefix))
-    if len(terms) > setting("max_prefix_terms"):
+    if len(terms) > cap:
         terms.sort(key=lambda t: -reader.doc_frequency(node.fieldname, t))
-        terms = terms[: setting("max_prefix_terms")]
+        terms = terms[:cap]
     return wq.Or([wq.Term(node.fieldname, t) for t in terms], boost=node.boost) if terms else wq.NullQuery
 
 
@@ -499,7 +500,10 @@ class Archive:
 
 
 _WHOOSH = f"{os.sep}whoosh{os.sep}"
-_WHOOSH_FILE_READERS = tuple(_WHOOSH + name for name in ("filedb", "codec", "util", "index.py", "reading.py", "columns.py"))
+# Code that reads index files, or computes only from the statistics read from them (scoring,
+# more-like-this key terms: a damaged length column makes them divide by zero).
+_WHOOSH_FILE_READERS = tuple(_WHOOSH + name for name in (
+    "filedb", "codec", "util", "index.py", "reading.py", "columns.py", "fields.py", "scoring.py", "classify.py"))
 
 
 def _raised_reading_index_files(exc: BaseException) -> bool:
@@ -573,7 +577,13 @@ class _Search:
         if not text.strip() or text.strip() == "*":
             return wq.Every()
         parsed = self.archive.parse(text, relaxed=relaxed)
-        bounded = parsed.accept(lambda node: _bounded_prefixes(node, self.searcher.reader())).normalize()
+        # `max_prefix_terms` is the budget of the whole query, shared by its prefixes (and their
+        # fields): eight two-letter prefixes expanded to 200 terms each took 7 s on 2,000
+        # articles (bench/load.py --worst-queries, RELIABILITY.md).
+        prefixes = sum(1 for node in parsed.leaves() if isinstance(node, (wq.Prefix, wq.Wildcard)))
+        cap = max(1, setting("max_prefix_terms") // max(1, prefixes))
+        reader = self.searcher.reader()
+        bounded = parsed.accept(lambda node: _bounded_prefixes(node, reader, cap)).normalize()
         if relaxed and isinstance(bounded, wq.Or):
             # Query.accept() rebuilds nodes without OrGroup's coordination scale; put it back.
             bounded.scale = float(setting("relaxed_coord")) or None
