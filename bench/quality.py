@@ -18,6 +18,8 @@ function behind /api/search.
     python bench/quality.py --slice 300 --targets 40 --xquad-queries 60   # a quick smoke run
     python bench/quality.py --sweep                  # tuning sweeps (tuning halves only)
     python bench/quality.py --set title_boost=3 --set bm25_k1=1.0 --engines searchapp
+    python bench/quality.py --tests none --engines "" --invariance 2000   # invariance only
+    python bench/quality.py --engines searchapp-stem-first,searchapp-split-soft-hyphens
 """
 
 from __future__ import annotations
