@@ -614,7 +614,8 @@ class _Search:
 
     def _matched(self, query: wq.Query, with_facet_selection: bool):
         """Every matching document number, filters applied (memoised for this request)."""
-        key = (id(query), with_facet_selection)
+        # Without a year or month selection both filters are the same: compute the set once.
+        key = (id(query), with_facet_selection and self._facets_need_own_pass())
         memo = self.__dict__.setdefault("_matched_memo", {})
         if key not in memo:
             memo[key] = (query, self.data.docs(_filtered(query, _date_filter(self.params, with_facet_selection))))
