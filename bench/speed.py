@@ -30,6 +30,7 @@ import http.client
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -164,6 +165,7 @@ def tree_memory_kib(pid: int) -> int:
 def run_measured(cmd: list[str], timeout: float, env: dict | None = None) -> dict:
     """Run a command, sampling the PSS of its process tree; seconds, peak MiB, output."""
     started = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0
     out: list[str] = []
@@ -181,13 +183,17 @@ def run_measured(cmd: list[str], timeout: float, env: dict | None = None) -> dic
             proc.kill()
         proc.wait()
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # user + system seconds of the whole tree (waited descendants count): far steadier than wall
+    # time on a machine shared with other work
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     reader.join(5)
     stderr = proc.stderr.read()
     proc.stdout.close()
     proc.stderr.close()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {stderr[-2000:]}")
-    return {"seconds": seconds, "peak_mib": round(peak / 1024, 1), "stdout": "".join(out)}
+    return {"seconds": seconds, "cpu_s": round(cpu, 2), "peak_mib": round(peak / 1024, 1), "stdout": "".join(out)}
 
 
 def folder_mib(path: Path) -> float:
@@ -339,6 +345,7 @@ def build_all(size: int, source: Path, folder: Path, engines: list[str], timeout
         builds[name] = {
             "seconds": round(measured["seconds"], 2),
             "articles_per_s": round(size / measured["seconds"], 1),
+            "cpu_s": measured["cpu_s"],
             "peak_mib": measured["peak_mib"],
             "disk_mib": folder_mib(dest),
         }
@@ -541,6 +548,16 @@ def plot(results: dict, out: Path) -> None:
     plt.close(fig)
 
 
+def merged(files: list[str]) -> dict:
+    """Several runs' results as one: sizes (sorted) and throughput from the later files."""
+    results: dict = {}
+    for name in files:
+        data = json.loads(Path(name).read_text())
+        sizes = {**results.get("sizes", {}), **data["sizes"]}
+        results = {**results, **data, "sizes": dict(sorted(sizes.items(), key=lambda kv: int(kv[0])))}
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -558,19 +575,19 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--work", default=str(WORK))
     r.add_argument("--keep", action="store_true", help="keep slices and indexes")
     r.add_argument("--out", default=str(RESULTS / "speed.json"))
-    rep = sub.add_parser("report", help="Markdown tables of a results file")
-    rep.add_argument("file")
-    pl = sub.add_parser("plot", help="docs/scaling.png from a results file")
-    pl.add_argument("file")
+    rep = sub.add_parser("report", help="Markdown tables of results files (sizes merged, later files win)")
+    rep.add_argument("file", nargs="+")
+    pl = sub.add_parser("plot", help="docs/scaling.png from results files (sizes merged)")
+    pl.add_argument("file", nargs="+")
     pl.add_argument("--out", default=str(ROOT / "docs" / "scaling.png"))
     args = parser.parse_args(argv)
     if args.command == "run":
         results = run(args)
         print(report(results))
     elif args.command == "report":
-        print(report(json.loads(Path(args.file).read_text())))
+        print(report(merged(args.file)))
     else:
-        plot(json.loads(Path(args.file).read_text()), Path(args.out))
+        plot(merged(args.file), Path(args.out))
     return 0
 
 

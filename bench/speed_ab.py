@@ -1,0 +1,97 @@
+"""Before/after: the same build and the same query mix with searchapp as it was at several git
+revisions, one after the other in one run (so that each optimisation's effect is measured).
+
+    .venv/bin/python -m bench.speed_ab --size 5000 REV [REV ...]
+
+Each revision's `searchapp/` is exported with `git archive` into a temporary folder and run with
+that folder first on PYTHONPATH. Builds use `searchapp.index.rebuild` (both cores); the search
+timing uses the index built by the first revision (so that every revision reads the same
+files; later revisions must read older indexes, which they do) and `Archive.search` in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.speed import CORPUS, ROOT, clean_articles, query_mix, run_measured, summary_ms, write_slices
+
+BUILD = """
+import sys, time
+from searchapp import index
+started = time.perf_counter()
+summary = index.rebuild(sys.argv[1], [sys.argv[2]])
+print(summary.indexed, time.perf_counter() - started)
+"""
+
+SEARCH = """
+import json, sys, time
+from searchapp.search import Archive, parse_params
+queries = json.loads(open(sys.argv[2]).read())
+archive = Archive(sys.argv[1])
+for q in queries:
+    archive.search(parse_params({"q": q}))
+times, cpu = [], []
+for _ in range(int(sys.argv[3])):
+    for q in queries:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        json.dumps(archive.search(parse_params({"q": q})).to_json())
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+print(json.dumps([times, cpu]))
+"""
+
+
+def export(rev: str, folder: Path) -> Path:
+    target = folder / rev
+    target.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "searchapp"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("revs", nargs="+")
+    parser.add_argument("--size", type=int, default=5000)
+    parser.add_argument("--per-kind", type=int, default=15)
+    parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--search-only", action="store_true", help="build with the first revision only")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "speed-ab.json"))
+    args = parser.parse_args()
+    py = str(ROOT / ".venv" / "bin" / "python")
+    results = {"command": " ".join(sys.argv), "size": args.size, "builds": {}, "search": {}}
+    with tempfile.TemporaryDirectory(prefix="speed-ab-") as tmp:
+        tmp = Path(tmp)
+        articles = clean_articles(CORPUS, args.size)
+        source = write_slices(articles, [args.size], tmp)[args.size]
+        queries = [q["q"] for q in query_mix(articles, args.per_kind)]
+        (tmp / "queries.json").write_text(json.dumps(queries, ensure_ascii=False))
+        trees = {rev: export(rev, tmp / "trees") for rev in args.revs}
+        for rev, tree in list(trees.items())[: 1 if args.search_only else None]:
+            measured = run_measured([py, "-c", BUILD, str(tmp / f"ix-{rev}"), str(source)], 3600,
+                                    env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+            results["builds"][rev] = {"seconds": round(measured["seconds"], 2), "cpu_s": measured["cpu_s"],
+                                      "cpu_ms_per_article": round(1000 * measured["cpu_s"] / args.size, 2),
+                                      "peak_mib": measured["peak_mib"],
+                                      "articles_per_s": round(args.size / measured["seconds"], 1)}
+            print(rev, "build", results["builds"][rev], file=sys.stderr, flush=True)
+        index_dir = tmp / f"ix-{args.revs[0]}"
+        for rev, tree in trees.items():
+            out = subprocess.run([py, "-c", SEARCH, str(index_dir), str(tmp / "queries.json"), str(args.passes)],
+                                 capture_output=True, text=True, check=True, env={"PYTHONPATH": str(tree)})
+            wall, cpu = json.loads(out.stdout)
+            results["search"][rev] = {"wall": summary_ms(wall), "cpu": summary_ms(cpu)}
+            print(rev, "search", results["search"][rev], file=sys.stderr, flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
