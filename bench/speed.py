@@ -541,7 +541,8 @@ def plot(results: dict, out: Path) -> None:
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"searchapp vs baselines, one run, {results['machine'].get('cpus')} cores ({results['started']})")
+    starts = results.get("runs_started", [results["started"]])
+    fig.suptitle(f"searchapp vs baselines, {results['machine'].get('cpus')} cores, run(s) started {', '.join(starts)}")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
@@ -554,7 +555,9 @@ def merged(files: list[str]) -> dict:
     for name in files:
         data = json.loads(Path(name).read_text())
         sizes = {**results.get("sizes", {}), **data["sizes"]}
-        results = {**results, **data, "sizes": dict(sorted(sizes.items(), key=lambda kv: int(kv[0])))}
+        starts = results.get("runs_started", []) + [data["started"]]
+        results = {**results, **data, "sizes": dict(sorted(sizes.items(), key=lambda kv: int(kv[0]))),
+                   "runs_started": starts}
     return results
 
 
