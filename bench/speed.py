@@ -177,7 +177,7 @@ def run_measured(cmd: list[str], timeout: float, env: dict | None = None) -> dic
             if time.perf_counter() - started > timeout:
                 proc.kill()
                 raise TimeoutError(f"{cmd[:4]} took more than {timeout} s")
-            time.sleep(0.2)
+            time.sleep(0.05 if time.perf_counter() - started < 2 else 0.2)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -34,7 +34,8 @@ def test_speed_benchmark_runs_on_a_tiny_slice(tmp_path):
         entry = results["sizes"][size]
         assert set(entry["builds"]) == set(engines)
         for build in entry["builds"].values():
-            assert build["articles_per_s"] > 0 and build["peak_mib"] > 0 and build["disk_mib"] > 0
+            # peak memory is sampled: a build of 60 articles may end before the first sample
+            assert build["articles_per_s"] > 0 and build["peak_mib"] >= 0 and build["disk_mib"] > 0
         timed = set(entry["search"])
         assert timed == {"searchapp-http", "searchapp-inprocess"} | (set(engines) - {"searchapp"})
         for figures in entry["search"].values():
