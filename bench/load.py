@@ -1,8 +1,8 @@
 """Load test: `searchapp serve --workers 2` on loopback under wrk, then the same while
 `searchapp reindex` commits again and again. Figures for RELIABILITY.md.
 
-    .venv/bin/python -m bench.load [--clients 32] [--duration 60] [--reindex-duration 180]
-    .venv/bin/python -m bench.load --slice 2000 --duration 10 --reindex-duration 20   # a quick run
+    .venv/bin/python -m bench.load [--clients 32] [--duration 60] [--commits 2]
+    .venv/bin/python -m bench.load --slice 2000 --duration 10 --commits 1   # a quick run
 
 What it does, bounded in count and time, loopback only:
 
@@ -17,7 +17,8 @@ What it does, bounded in count and time, loopback only:
    errors, timeouts and non-2xx), and the memory of each worker (RSS and PSS, the proportional
    share, which counts the index pages the workers share once), sampled every second;
 4. the same again while a loop runs `searchapp reindex` of the same corpus into the served
-   index, counting the commits that landed during the run;
+   index, from the start of the first reindex until 30 s after the `--commits`-th commit
+   (default 2; a 40k reindex takes minutes on two busy cores), counting the commits;
 5. after the reindex loop, checks that the server answers from the last committed generation.
 
 Results: a JSON file in bench/results/ (ignored by git) and a Markdown table on stdout.
@@ -227,10 +228,21 @@ class Server:
         return log
 
 
-def run_wrk(base: str, lua: Path, clients: int, threads: int, duration: int) -> dict:
+def run_wrk(base: str, lua: Path, clients: int, threads: int, duration: int,
+            until: threading.Event | None = None) -> dict:
+    """wrk for `duration` seconds, or until `until` is set (wrk reports what it measured on SIGINT)."""
     command = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{duration}s", f"--timeout={WRK_TIMEOUT}", "--latency",
                "-s", str(lua), base, "--", str(random.Random(SEED).randrange(10**6))]
-    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 120, check=True).stdout
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if until is not None:
+        deadline = time.monotonic() + duration
+        while process.poll() is None and time.monotonic() < deadline and not until.wait(0.5):
+            pass
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    output, errors = process.communicate(timeout=duration + 120)
+    if "WRK_JSON " not in output:
+        raise SystemExit(f"wrk failed: {errors[-2000:]}")
     data = json.loads(output.split("WRK_JSON ", 1)[1].splitlines()[0])
     data["command"] = " ".join(command[:-4] + ["mix.lua", "http://127.0.0.1:PORT"])
     data["errors"] = data["connect"] + data["read"] + data["write"] + data["status"] + data["timeout"]
@@ -239,8 +251,7 @@ def run_wrk(base: str, lua: Path, clients: int, threads: int, duration: int) -> 
 
 
 class ReindexLoop(threading.Thread):
-    """`searchapp reindex` of the corpus into the served index, again and again, until stopped
-    (a run under way when it is stopped is allowed to finish, and counted apart)."""
+    """`searchapp reindex` of the corpus into the served index, again and again, until stopped."""
 
     def __init__(self, index_dir: Path, sources: list[Path]):
         super().__init__(daemon=True)
@@ -248,15 +259,30 @@ class ReindexLoop(threading.Thread):
         self.stop = threading.Event()
         self.commits: list[float] = []
         self.failures: list[str] = []
+        self.enough = threading.Event()  # set `settle` seconds after the `wanted`-th commit
+        self.wanted, self.settle = 1, 30.0
+        self.process: subprocess.Popen | None = None
+
+    def interrupt(self) -> None:
+        """Stop the loop; a reindex under way is interrupted (Ctrl-C: it cancels, the index stays)."""
+        self.stop.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
 
     def run(self) -> None:
         while not self.stop.is_set():
             args = [str(SEARCHAPP), "reindex", "-q", "--index", str(self.index_dir)]
             for source in self.sources:
                 args += ["--source", str(source)]
-            result = subprocess.run(args, capture_output=True, text=True, timeout=3600)
+            self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            _, stderr = self.process.communicate(timeout=3600)
+            result = subprocess.CompletedProcess(args, self.process.returncode, "", stderr)
+            if self.stop.is_set():
+                break  # interrupted on purpose: neither a commit nor a failure
             if result.returncode == 0:
                 self.commits.append(time.monotonic())
+                if len(self.commits) == self.wanted:
+                    threading.Timer(self.settle, self.enough.set).start()
             else:
                 self.failures.append(result.stderr.strip()[-500:])
 
@@ -285,15 +311,16 @@ def phase(server: Server, lua: Path, args, duration: int, reindex_sources: list[
     loop = None
     if reindex_sources:
         loop = ReindexLoop(index_dir, reindex_sources)
+        loop.wanted = args.commits
         loop.start()
     started = time.monotonic()
-    result = run_wrk(server.base, lua, args.clients, args.threads, duration)
+    result = run_wrk(server.base, lua, args.clients, args.threads, duration, until=loop.enough if loop else None)
     ended = time.monotonic()
     sampler.stop.set()
     sampler.join()
     result["workers_kib"] = sorted(sampler.peak.values(), reverse=True)
     if loop:
-        loop.stop.set()
+        loop.interrupt()
         loop.join()
         result["commits_during_run"] = sum(1 for t in loop.commits if started <= t <= ended)
         result["commits_total"] = len(loop.commits)
@@ -357,8 +384,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads.")
     parser.add_argument("--workers", type=int, default=2, help="searchapp serve --workers.")
     parser.add_argument("--duration", type=int, default=60, help="Seconds of the first run.")
-    parser.add_argument("--reindex-duration", type=int, default=180,
-                        help="Seconds of the run during repeated reindexes (long enough for several commits).")
+    parser.add_argument("--commits", type=int, default=2,
+                        help="The run during reindexes lasts until 30 s after this many commits...")
+    parser.add_argument("--reindex-duration", type=int, default=1800, help="...or this many seconds at most.")
     parser.add_argument("--worst-queries", action="store_true",
                         help="Only time pathological queries in-process on the built index, and stop.")
     args = parser.parse_args(argv)
