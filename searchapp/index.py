@@ -254,6 +254,7 @@ def rebuild(
             shutil.rmtree(generation, ignore_errors=True)
             raise
         _fault_point("rebuild:committed")
+        _fsync_generation(generation)
         _switch_current(index_dir, generation)
         _fault_point("rebuild:switched")
         _remove_abandoned_generations(index_dir)
@@ -313,6 +314,16 @@ def _switch_current(index_dir: Path, generation: Path) -> None:
     os.symlink(generation.name, temporary)
     os.replace(temporary, index_dir / CURRENT)
     _fsync_dir(index_dir)
+
+
+def _fsync_generation(generation: Path) -> None:
+    """The new index reaches the disk before `current` points at it (a power cut between the
+    two must not leave `current` naming files that were never written)."""
+    for path in generation.iterdir():
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(generation)
 
 
 def _fsync_dir(path: Path) -> None:
