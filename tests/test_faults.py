@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.load import children
 from searchapp import index
 from searchapp.errors import IndexMissing, IndexUnreadable, NotFound
 from searchapp.search import Archive, parse_params
@@ -222,18 +223,6 @@ def wait_until_stopped(proc: subprocess.Popen) -> None:
             pytest.fail(f"the writer ended (exit {proc.returncode}) before its fault point: {proc.stderr.read()}")
         assert time.monotonic() < deadline, "the writer never reached its fault point"
         time.sleep(0.02)
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def wait_until_gone(pids: list[int]) -> None:
