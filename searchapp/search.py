@@ -602,8 +602,8 @@ class _Search:
             limit=params.page * params.per_page,
             sortedby=sortedby,
         )
-        # Filters go into the query (Require scores only its first part), not into the
-        # collector: Whoosh's TimeLimitCollector bypasses a wrapped FilterCollector's checks.
+        # Filters go into the query (see _filtered), not into the collector: Whoosh's
+        # TimeLimitCollector bypasses a wrapped FilterCollector's checks.
         timed = _DeadlineCollector(collector, timelimit=setting("search_time_limit"))
         try:
             self.searcher.search_with_collector(_filtered(query, _date_filter(params, with_facet_selection)), timed)
