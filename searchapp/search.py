@@ -25,14 +25,14 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.analysis import Token
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.highlight import (
-    FIRST, BasicFragmentScorer, ContextFragmenter, Highlighter, HtmlFormatter, PinpointFragmenter, WholeFragmenter,
+    FIRST, BasicFragmentScorer, Highlighter, HtmlFormatter, PinpointFragmenter, WholeFragmenter,
     highlight, top_fragments,
 )
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
-from whoosh.sorting import Count, FieldFacet, MultiFacet
+from whoosh.sorting import FieldFacet, MultiFacet
 
 from . import analysis
 from .config import setting
@@ -41,7 +41,6 @@ from .index import UNDATED, current_generation, open_index
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = {"year": FieldFacet("year"), "month": FieldFacet("month")}
 SEARCH_FIELDS = ("title", "body", "exact")
 FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "exact": 1.0}
 # The contract: where a query carries diacritics, articles that match them exactly rank above
@@ -686,14 +685,6 @@ class _Search:
             terms = analysis.match_terms(word)
             if terms and not any(("body", t) in reader or ("title", t) in reader for t in terms):
                 yield word
-
-
-def _counts(results, facet: str) -> dict[str, int]:
-    try:
-        groups = results.groups(facet)
-    except KeyError:
-        return {}
-    return {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in groups.items()}
 
 
 def _lead(text: str, chars: int) -> str:

@@ -287,7 +287,7 @@ def test_search_page(client):
     assert re.search(r"25 de rezultate, \d+,\d\d s", html)
     assert html.count('<li class="result">') == 10
     assert "<mark>soldați</mark>" in html
-    assert f'href="/articol/arh-mil-00?q=soldati"' in html, "results link to the article with the query"
+    assert 'href="/articol/arh-mil-00?q=soldati"' in html, "results link to the article with the query"
     assert 'aria-label="Pagina 2"' in html and 'rel="next"' in html
 
 
