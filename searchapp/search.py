@@ -533,6 +533,9 @@ class _Search:
         self.params = params
         self.notices: list[str] = []
         self.partial = False
+        # Counting every match (total, facets) has its own budget, as collecting hits has.
+        self.count_deadline = time.monotonic() + setting("search_time_limit")
+        self._collected = None
 
     def run(self) -> SearchResult:
         params = self.params
@@ -607,9 +610,14 @@ class _Search:
         try:
             self.searcher.search_with_collector(_filtered(query, _date_filter(params, with_facet_selection)), timed)
         except TimeLimit:
+            self._cut_short()
+        self._collected = timed.results()
+        return self._collected
+
+    def _cut_short(self) -> None:
+        if not self.partial:
             self.partial = True
             self.notices.append("căutarea a depășit timpul permis; rezultatele sunt parțiale")
-        return timed.results()
 
     def _matched(self, query: wq.Query, with_facet_selection: bool):
         """Every matching document number, filters applied (memoised for this request)."""
@@ -617,7 +625,13 @@ class _Search:
         key = (id(query), with_facet_selection and self._facets_need_own_pass())
         memo = self.__dict__.setdefault("_matched_memo", {})
         if key not in memo:
-            memo[key] = (query, self.data.docs(_filtered(query, _date_filter(self.params, with_facet_selection))))
+            try:
+                docs = self.data.docs(_filtered(query, _date_filter(self.params, with_facet_selection)), self.count_deadline)
+            except TimeLimit:
+                # Out of time: count what the hits' collection saw, and say the figures are partial.
+                self._cut_short()
+                docs = frozenset(docnum for _, docnum in self._collected.top_n) if self._collected else frozenset()
+            memo[key] = (query, docs)
         return memo[key][1]
 
     def _facets_need_own_pass(self) -> bool:
@@ -732,8 +746,11 @@ class _SearcherData:
             return self._every_counts
         return dict(Counter(map(self.months().__getitem__, docs)))
 
-    def docs(self, query: wq.Query):
-        """The document numbers that match `query` (a set; scores are not computed)."""
+    def docs(self, query: wq.Query, deadline: float | None = None):
+        """The document numbers that match `query` (a set; scores are not computed).
+        Raises TimeLimit once `deadline` (a time.monotonic() value) has passed."""
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeLimit
         if isinstance(query, wq.Term):
             return _term_docs(self.searcher, query.fieldname, query.text)
         if isinstance(query, wq.Every):
@@ -741,17 +758,17 @@ class _SearcherData:
         if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
             return frozenset()
         if isinstance(query, (wq.ConstantScoreQuery,)):
-            return self.docs(query.child)
+            return self.docs(query.child, deadline)
         if isinstance(query, wq.Not):
-            return self.live() - self.docs(query.query)
+            return self.live() - self.docs(query.query, deadline)
         if isinstance(query, wq.AndMaybe):
-            return self.docs(query.a)
+            return self.docs(query.a, deadline)
         if isinstance(query, wq.AndNot):
-            return self.docs(query.a) - self.docs(query.b)
+            return self.docs(query.a, deadline) - self.docs(query.b, deadline)
         if isinstance(query, wq.Require):
-            return self.docs(query.a) & self.docs(query.b)
+            return self.docs(query.a, deadline) & self.docs(query.b, deadline)
         if isinstance(query, wq.And) and type(query) is wq.And:
-            sets = sorted((self.docs(q) for q in query.subqueries), key=len)
+            sets = sorted((self.docs(q, deadline) for q in query.subqueries), key=len)
             if not sets:
                 return frozenset()
             result = set(sets[0])
@@ -761,7 +778,7 @@ class _SearcherData:
         if type(query) in (wq.Or, wq.DisjunctionMax) and getattr(query, "minmatch", 0) in (0, None, 1):
             result = set()
             for sub in query.subqueries:
-                result |= self.docs(sub)
+                result |= self.docs(sub, deadline)
             return result
         return set(query.docs(self.searcher))  # phrases, ranges and the rest: Whoosh's own way
 

@@ -290,3 +290,13 @@ def test_bad_parameters_name_themselves(params, name):
 def test_query_too_long():
     with pytest.raises(QueryTooLong):
         parse_params({"q": "a" * 1001})
+
+
+def test_counting_every_match_stops_at_the_time_limit_too(small, monkeypatch):
+    from searchapp import config
+
+    monkeypatch.setitem(config.SETTINGS, "search_time_limit", config.Setting("search_time_limit", -1.0, ""))
+    result = run(small, q="rachete OR obuze OR fata")
+    assert result.partial and result.notices
+    assert result.total == len(result.hits)  # only what was collected before the limit
+    assert sum(f.count for f in result.facets.year) + result.facets.undated <= result.total
