@@ -25,7 +25,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.analysis import Token
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.highlight import (
-    FIRST, BasicFragmentScorer, Highlighter, HtmlFormatter, PinpointFragmenter, WholeFragmenter,
+    FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter, WholeFragmenter,
     highlight, top_fragments,
 )
 from whoosh.matching.wrappers import FilterMatcher
@@ -485,9 +485,10 @@ class Archive:
         terms = {t for f, t in self.parse(normalized, relaxed=True).iter_all_terms() if f == "body"}
         if not terms:
             return None
-        highlighter = Highlighter(fragmenter=WholeFragmenter(charlimit=None), formatter=MarkFormatter())
-        fragments = highlighter_fragments(searcher, highlighter, text, terms)
-        return fragments or None
+        words = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t for t in terms)
+        marked = highlight(text, words, searcher.schema["body"].analyzer, WholeFragmenter(charlimit=None),
+                           MarkFormatter(), top=1)
+        return marked or None
 
     def _similar(self, searcher: Searcher, docnum: int, text: str) -> list[Hit]:
         results = searcher.more_like(docnum, "body", text=text, top=setting("similar_articles"))
@@ -514,13 +515,6 @@ def _raised_reading_index_files(exc: BaseException) -> bool:
             innermost = tb.tb_frame.f_code.co_filename
         tb = tb.tb_next
     return innermost is not None and any(name in innermost for name in _WHOOSH_FILE_READERS)
-
-
-def highlighter_fragments(searcher: Searcher, highlighter: Highlighter, text: str, terms: set) -> str:
-    """Highlight `terms` (index terms of the body field) in `text`, re-analysing it."""
-    words = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t for t in terms)
-    analyzer = searcher.schema["body"].analyzer
-    return highlight(text, words, analyzer, highlighter.fragmenter, highlighter.formatter, top=1000000)
 
 
 class _Search:
