@@ -62,9 +62,10 @@ class SpelledText(TEXT):
 
     def spellable_words(self, value):
         given = self.__dict__.setdefault("_spelled", set())
-        words = [word for word in super().spellable_words(value) if word not in given]
+        # mode="index" takes CachedAnalyzer's memo (Whoosh's own call runs the whole chain).
+        words = {token.text for token in self.analyzer(value, no_morph=True, mode="index")} - given
         given.update(words)
-        return iter(words)
+        return iter(sorted(words))
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -78,10 +79,14 @@ class DiacriticText(TEXT):
     The `exact` field exists for one thing: a query word typed with diacritics ranks articles
     that have it exactly above folded-only matches, and the search only ever asks this field for
     non-ASCII terms (`search._keep_exact_only_for_diacritics`). Its ASCII terms were half of its
-    postings and never read (BENCHMARKS.md).
+    postings and never read (BENCHMARKS.md). An ASCII word never gives a non-ASCII term, so
+    only the words with other letters are analysed at all: the field has no positions, and its
+    lengths are never read (the search gives its matches a constant score).
     """
 
     def index(self, value, **kwargs):
+        if isinstance(value, str):
+            value = " ".join(word for word in analysis.words(value) if not word.isascii())
         return (item for item in super().index(value, **kwargs) if not item[0].isascii())
 
 
