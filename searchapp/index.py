@@ -35,6 +35,7 @@ from whoosh.index import Index
 from whoosh.query import Term
 
 from . import analysis
+from .codec import SearchappCodec
 from .errors import IndexLocked, IndexMissing, IndexUnreadable
 from .sources import Article, Problem, ReadReport, read_articles
 
@@ -236,8 +237,8 @@ class WriteSummary:
 def writer_options(procs: int | None = None) -> dict:
     procs = procs or min(2, os.cpu_count() or 1)
     if procs > 1:
-        return {"procs": procs, "multisegment": True, "limitmb": 128}
-    return {"limitmb": 256}
+        return {"procs": procs, "multisegment": True, "limitmb": 128, "codec": SearchappCodec()}
+    return {"limitmb": 256, "codec": SearchappCodec()}
 
 
 def rebuild(
@@ -368,7 +369,7 @@ def update(
             known = {fields["id"]: fields["content_hash"] for fields in searcher.all_stored_fields()}
         report = ReadReport()
         summary = WriteSummary(problems=report.problems)
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(**writer_options(procs=1))
         try:
             seen = set()
             for count, article in enumerate(read_articles(sources, report), start=1):

@@ -140,3 +140,35 @@ def test_damaged_index_names_the_fix(tmp_path):
         index.stats(index_dir)
     index.rebuild(index_dir, [SEEDS])
     assert index.stats(index_dir).articles == 5
+
+
+def _postings(index_dir: Path) -> dict:
+    ix = index.open_index(index_dir)
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        return {
+            (fieldname, text): [(m.id(), m.weight(), m.value()) for m in _walk(reader.postings(fieldname, text))]
+            for fieldname, text in reader.all_terms()
+        }
+
+
+def _walk(matcher):
+    while matcher.is_active():
+        yield matcher
+        matcher.next()
+
+
+def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatch):
+    """SearchappCodec inlines one-posting terms and caches column lookups while writing; what
+    a reader gets back must be exactly what Whoosh's own codec gives."""
+    from whoosh.codec.whoosh3 import W3Codec
+
+    index.rebuild(tmp_path / "ours", [SEEDS], procs=1)
+    monkeypatch.setattr(index, "SearchappCodec", W3Codec)
+    index.rebuild(tmp_path / "whoosh", [SEEDS], procs=1)
+
+    ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "whoosh")
+    assert ours == theirs
+    assert sum(len(p) == 1 for p in ours.values()) > 100  # inlined terms were read back
+    with index.open_index(tmp_path / "ours").reader() as reader:
+        assert any(reader.term_info(f, t)._inlined for f, t in reader.all_terms())
