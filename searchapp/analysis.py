@@ -213,10 +213,7 @@ class CachedAnalyzer(CompositeAnalyzer):
         out = Token(positions, chars, removestops=True, mode="index")
         pos = None
         for token in self._tokens(value, positions, chars):
-            raw = token.text
-            term = memo.get(raw, self)
-            if term is self:
-                term = memo[raw] = self._word(raw, no_morph)
+            term = self._term(token.text, memo, no_morph)
             if term is None:
                 continue
             for text in (term,) if isinstance(term, str) else term:
@@ -229,6 +226,25 @@ class CachedAnalyzer(CompositeAnalyzer):
                 if chars:
                     out.startchar, out.endchar = token.startchar, token.endchar
                 yield out
+
+    def distinct_terms(self, value: str, no_morph: bool = False) -> set[str]:
+        """The set of terms that indexing `value` gives, from its distinct words (one memo
+        lookup per word rather than per token): what a spelling field needs."""
+        if type(self.items[0]) is not RomanianTokenizer:
+            return {t.text for t in self(value, no_morph=no_morph, mode="index")}
+        memo = self._memo(no_morph)
+        terms: set[str] = set()
+        for raw in set(words(value)):
+            term = self._term(raw, memo, no_morph)
+            if term is not None:
+                terms.update((term,) if isinstance(term, str) else term)
+        return terms
+
+    def _term(self, raw: str, memo: dict, no_morph: bool) -> str | tuple[str, ...] | None:
+        term = memo.get(raw, self)
+        if term is self:
+            term = memo[raw] = self._word(raw, no_morph)
+        return term
 
     def _tokens(self, value: str, positions: bool, chars: bool):
         tokenizer = self.items[0]

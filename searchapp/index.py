@@ -63,8 +63,7 @@ class SpelledText(TEXT):
 
     def spellable_words(self, value):
         given = self.__dict__.setdefault("_spelled", set())
-        # mode="index" takes CachedAnalyzer's memo (Whoosh's own call runs the whole chain).
-        words = {token.text for token in self.analyzer(value, no_morph=True, mode="index")} - given
+        words = self.analyzer.distinct_terms(value, no_morph=True) - given
         given.update(words)
         return iter(sorted(words))
 

@@ -105,3 +105,23 @@ def test_analysis_never_fails_on_arbitrary_text(text):
     for t in folded_analyzer()(text, positions=True, chars=True):
         assert t.text
         assert 0 <= t.startchar <= t.endchar <= len(text)
+
+
+def _indexed(analyzer, text, **kwargs):
+    return [(t.text, t.pos, t.startchar, t.endchar)
+            for t in analyzer(text, positions=True, chars=True, mode="index", **kwargs)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(ROMANIAN_LETTERS + "0123456789 .,-\u00ad\n„”ÉéСлово")), max_size=120))
+def test_the_indexing_memo_gives_what_the_plain_chain_gives(text):
+    """CachedAnalyzer answers indexing calls from a per-word memo; tokens, positions,
+    characters and the spelling terms must be exactly those of Whoosh's chain run in full."""
+    from whoosh.analysis import CompositeAnalyzer
+
+    for make in (folded_analyzer, exact_analyzer):
+        cached = make()
+        plain = CompositeAnalyzer(*cached.items)
+        for no_morph in (False, True):
+            assert _indexed(cached, text, no_morph=no_morph) == _indexed(plain, text, no_morph=no_morph)
+            assert cached.distinct_terms(text, no_morph) == {t.text for t in plain(text, no_morph=no_morph)}
