@@ -292,4 +292,4 @@ def match_terms(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """The words of a text as the tokenizer sees them, unchanged."""
-    return [m.group(0) for m in WORD_PATTERN.finditer(text)]
+    return WORD_PATTERN.findall(text)  # no capturing groups: findall gives the whole words

@@ -8,9 +8,11 @@ calls `W3TermInfo.set_inline`, a method that does not exist (it is `set_inlined`
 default `inlinelimit=1` keeps it switched off. Reading inlined postings works (a
 `ListMatcher`); only the writer side is mended here.
 
-The second: while writing the postings, Whoosh looks up each posting's field length, and for
-a field without lengths (the spelling field) it asks the file system whether the length
-column exists, once per posting. The answer is remembered here.
+The second: while writing the postings, Whoosh looks up each posting's field length, one
+column read and byte decoding per posting, and for a field without lengths (the spelling
+field) it asks the file system whether the length column exists, once per posting. Here a
+field's lengths are decoded once per segment into a list, and a missing column is remembered
+(a reader at search time gets the same lists: BM25 reads a length per scored document).
 
 The codec object is pickled into the index's table of contents, so this class must stay
 importable under this name for existing indexes to open.
@@ -18,7 +20,8 @@ importable under this name for existing indexes to open.
 
 from __future__ import annotations
 
-from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader, W3PostingsWriter
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, W3PostingsWriter, _lenfield
+from whoosh.util.numeric import byte_to_length
 
 # Terms with fewer postings than this are inlined into the term index.
 INLINE_LIMIT = 2
@@ -70,3 +73,20 @@ class _ColumnCachingPerDocReader(W3PerDocReader):
         if fieldname not in known:
             known[fieldname] = super().has_column(fieldname)
         return known[fieldname]
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        if docnum > self._doccount:
+            raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
+        lengths = self._field_lengths(fieldname)
+        return default if lengths is None else lengths[docnum]
+
+    def _field_lengths(self, fieldname: str) -> list | None:
+        cache = self.__dict__.setdefault("_lengths", {})
+        if fieldname not in cache:
+            reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            # Byte 0 decodes to None, as W3PerDocReader.doc_field_length returns for it.
+            cache[fieldname] = None if reader is None else [_DECODED_LENGTH[reader[i]] for i in range(self._doccount)]
+        return cache[fieldname]
+
+
+_DECODED_LENGTH = [None] + [byte_to_length(b) for b in range(1, 256)]

@@ -172,3 +172,10 @@ def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatc
     assert sum(len(p) == 1 for p in ours.values()) > 100  # inlined terms were read back
     with index.open_index(tmp_path / "ours").reader() as reader:
         assert any(reader.term_info(f, t)._inlined for f, t in reader.all_terms())
+    assert _field_lengths(tmp_path / "ours") == _field_lengths(tmp_path / "whoosh")
+
+
+def _field_lengths(index_dir: Path) -> list:
+    with index.open_index(index_dir).reader() as reader:
+        fields = ("title", "body", "exact", "spell_body", "id")
+        return [[reader.doc_field_length(d, f) for f in fields] for d in range(reader.doc_count_all())]
