@@ -31,6 +31,8 @@ SETTINGS = {
         Setting("similar_articles", 5, "Similar articles listed on an article page."),
         # Ranking (measured and tuned with bench/quality.py; see QUALITY.md).
         Setting("title_boost", 2.0, "Weight of a title match relative to a body match."),
+        Setting("relaxed_title_boost", 0.5, "title_boost for a relaxed query (most words matching): there one word "
+                "shared with a title is weak evidence (QUALITY.md)."),
         Setting("bm25_k1", 1.2, "BM25F term-frequency saturation."),
         Setting("bm25_b", 0.75, "BM25F length normalisation."),
         Setting("bm25_idf", "whoosh", "Inverse document frequency: 'whoosh' (log(N/(n+1))+1) or 'bm25' "

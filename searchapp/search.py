@@ -232,13 +232,13 @@ def weighting() -> BM25F:
     return model(B=float(setting("bm25_b")), K1=float(setting("bm25_k1")))
 
 
-def field_boosts() -> dict[str, float]:
+def field_boosts(relaxed: bool = False) -> dict[str, float]:
     """FIELD_BOOSTS with the title weight from the settings (tuned in QUALITY.md)."""
-    return {**FIELD_BOOSTS, "title": float(setting("title_boost"))}
+    return {**FIELD_BOOSTS, "title": float(setting("relaxed_title_boost" if relaxed else "title_boost"))}
 
 
-def make_parser(schema, group=qparser.AndGroup) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=field_boosts(), group=group)
+def make_parser(schema, group=qparser.AndGroup, relaxed: bool = False) -> qparser.QueryParser:
+    parser = qparser.MultifieldParser(list(SEARCH_FIELDS), schema, fieldboosts=field_boosts(relaxed), group=group)
     # Users type words, not field names, ranges or boosts: `foo:bar` and `x^2` are words.
     for plugin in (plugins.FieldsPlugin, plugins.RangePlugin, plugins.BoostPlugin, plugins.SingleQuotePlugin):
         parser.remove_plugin_class(plugin)
@@ -265,11 +265,15 @@ def normalize_query(text: str) -> tuple[str, list[str]]:
 
 
 _OPERATORS = re.compile(r'["()]|\b(AND|OR|NOT)\b')
+_CHOICE_OPERATORS = re.compile(r'"|\b(AND|OR|NOT)\b')
+_PARENS = re.compile(r"[()]")
 
 
 def _is_plain_words(text: str) -> bool:
-    """Words only, no operators: the kind of query that may be relaxed to "most words match"."""
-    return not _OPERATORS.search(text)
+    """Words only, no operators: the kind of query that may be relaxed to "most words match".
+    Parentheses alone (often a stray one in a pasted question) change nothing in a query whose
+    words are all required, so they do not count; phrases, OR and NOT (`-word`) do."""
+    return not _CHOICE_OPERATORS.search(text)
 
 
 def _paren_depth(text: str) -> int:
@@ -425,7 +429,7 @@ class Archive:
         self._generation = generation
         self._parsers = {
             "and": make_parser(ix.schema),
-            "or": make_parser(ix.schema, group=qparser.OrGroup.factory(float(setting("relaxed_coord")))),
+            "or": make_parser(ix.schema, group=qparser.OrGroup.factory(float(setting("relaxed_coord"))), relaxed=True),
         }
 
     def check(self) -> int:
@@ -540,7 +544,7 @@ class _Search:
         found = len(self._matched(query, with_facet_selection=True))
         relax_below = max(1, int(setting("relax_below"))) if params.sort == "relevance" else 1
         if found < relax_below and _is_plain_words(text) and self._has_several_words(query):
-            relaxed_query = self._query(text, relaxed=True)
+            relaxed_query = self._query(_PARENS.sub(" ", text), relaxed=True)
             relaxed_results = self._collect(relaxed_query, with_facet_selection=True)
             if len(self._matched(relaxed_query, with_facet_selection=True)) > found:
                 if found and not setting("relax_blend"):

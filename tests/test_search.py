@@ -153,8 +153,16 @@ def test_natural_language_question_relaxes_to_most_words(small):
     assert not run(small, q="rachete Phenian").relaxed
 
 
+def test_a_stray_parenthesis_does_not_stop_a_question_relaxing(small):
+    """Pasted questions carry stray brackets: `(ieri` is no operator, the words still count."""
+    for q in ("cine a testat rachetele noi la Phenian (ieri", "cine a testat) rachetele (noi la Phenian ieri)"):
+        result = run(small, q=q)
+        assert result.relaxed and result.hits[0].id == "rachete", q
+
+
 def test_operators_are_never_relaxed(small):
     assert run(small, q="rachete NOT Phenian").total == 0
+    assert run(small, q='"rachete Phenian ieri"').total == 0
 
 
 # --- ranking --------------------------------------------------------------------------------------
