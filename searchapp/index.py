@@ -80,14 +80,19 @@ class DiacriticText(TEXT):
     that have it exactly above folded-only matches, and the search only ever asks this field for
     non-ASCII terms (`search._keep_exact_only_for_diacritics`). Its ASCII terms were half of its
     postings and never read (BENCHMARKS.md). An ASCII word never gives a non-ASCII term, so
-    only the words with other letters are analysed at all: the field has no positions, and its
-    lengths are never read (the search gives its matches a constant score).
+    `article_document` gives this field only the words with other letters (`exact_words`).
     """
 
     def index(self, value, **kwargs):
-        if isinstance(value, str):
-            value = " ".join(word for word in analysis.words(value) if not word.isascii())
         return (item for item in super().index(value, **kwargs) if not item[0].isascii())
+
+
+def exact_words(text: str) -> str:
+    """The words of `text` that the `exact` field can use: those with a letter beyond ASCII.
+    The field has no positions, and its lengths are never read (the search gives its matches a
+    constant score), so the rest can go before analysis; and the document handed to Whoosh's
+    writer processes (pickled) does not carry the article text twice."""
+    return " ".join(word for word in analysis.words(text) if not word.isascii())
 
 
 def build_schema() -> Schema:
@@ -115,7 +120,7 @@ def article_document(article: Article) -> dict:
         "id": article.id,
         "title": article.title,
         "body": article.text,
-        "exact": f"{article.title}\n{article.text}",
+        "exact": exact_words(f"{article.title}\n{article.text}"),
         "date": date or "",
         "year": date[:4] if date else UNDATED,
         "month": date[:7] if date else UNDATED,
