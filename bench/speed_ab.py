@@ -1,7 +1,7 @@
 """Before/after: the same build and the same query mix with searchapp as it was at several git
 revisions, one after the other in one run (so that each optimisation's effect is measured).
 
-    .venv/bin/python -m bench.speed_ab --size 5000 REV [REV ...]
+    .venv/bin/python -m bench.speed_ab --size 5000 [--repeat 3] REV [REV ...]
 
 Each revision's `searchapp/` is exported with `git archive` into a temporary folder and run with
 that folder first on PYTHONPATH. Builds use `searchapp.index.rebuild` (both cores); the search
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,6 +63,7 @@ def main() -> int:
     parser.add_argument("--per-kind", type=int, default=15)
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--search-only", action="store_true", help="build with the first revision only")
+    parser.add_argument("--repeat", type=int, default=1, help="build rounds (revisions interleaved); medians reported")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "speed-ab.json"))
     args = parser.parse_args()
     py = str(ROOT / ".venv" / "bin" / "python")
@@ -72,14 +75,24 @@ def main() -> int:
         queries = [q["q"] for q in query_mix(articles, args.per_kind)]
         (tmp / "queries.json").write_text(json.dumps(queries, ensure_ascii=False))
         trees = {rev: export(rev, tmp / "trees") for rev in args.revs}
-        for rev, tree in list(trees.items())[: 1 if args.search_only else None]:
-            measured = run_measured([py, "-c", BUILD, str(tmp / f"ix-{rev}"), str(source)], 3600,
-                                    env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
-            results["builds"][rev] = {"seconds": round(measured["seconds"], 2), "cpu_s": measured["cpu_s"],
-                                      "cpu_ms_per_article": round(1000 * measured["cpu_s"] / args.size, 2),
-                                      "peak_mib": measured["peak_mib"],
-                                      "articles_per_s": round(args.size / measured["seconds"], 1)}
-            print(rev, "build", results["builds"][rev], file=sys.stderr, flush=True)
+        builds: dict[str, list[dict]] = {}
+        # Rounds interleave the revisions (A B C A B C ...), so that a slow spell of the shared
+        # machine falls on every revision alike; the table takes each revision's median.
+        for _ in range(args.repeat):
+            for rev, tree in list(trees.items())[: 1 if args.search_only else None]:
+                index_dir = tmp / f"ix-{rev}"
+                shutil.rmtree(index_dir, ignore_errors=True)
+                measured = run_measured([py, "-c", BUILD, str(index_dir), str(source)], 3600,
+                                        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
+                builds.setdefault(rev, []).append(measured)
+                print(rev, "build", {k: measured[k] for k in ("seconds", "cpu_s", "peak_mib")}, file=sys.stderr, flush=True)
+        for rev, runs in builds.items():
+            seconds, cpu_s = statistics.median(r["seconds"] for r in runs), statistics.median(r["cpu_s"] for r in runs)
+            results["builds"][rev] = {"seconds": round(seconds, 2), "cpu_s": round(cpu_s, 2),
+                                      "cpu_ms_per_article": round(1000 * cpu_s / args.size, 2),
+                                      "peak_mib": max(r["peak_mib"] for r in runs),
+                                      "articles_per_s": round(args.size / seconds, 1),
+                                      "runs": [[round(r["seconds"], 2), r["cpu_s"]] for r in runs]}
         index_dir = tmp / f"ix-{args.revs[0]}"
         for rev, tree in trees.items():
             out = subprocess.run([py, "-c", SEARCH, str(index_dir), str(tmp / "queries.json"), str(args.passes)],

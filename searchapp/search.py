@@ -463,8 +463,9 @@ class Archive:
 
     # -- articles
 
-    def article(self, article_id: str, q: str = "") -> Article:
-        """One article, with the query's matches marked and similar articles listed."""
+    def article(self, article_id: str, q: str = "", similar: bool = True) -> Article:
+        """One article, with the query's matches marked and (unless `similar` is false) similar
+        articles listed."""
         with self.searcher() as searcher:
             docnum = searcher.document_number(id=article_id)
             if docnum is None:
@@ -481,7 +482,8 @@ class Archive:
             )
             if q.strip():
                 article.marked_text = self._mark_whole_text(searcher, docnum, article.text, q)
-            article.similar = self._similar(searcher, docnum, article.text)
+            if similar:
+                article.similar = self._similar(searcher, docnum, article.text)
             return article
 
     def _mark_whole_text(self, searcher: Searcher, docnum: int, text: str, q: str) -> str | None:

@@ -114,7 +114,7 @@ def api_search():
 
 @web.get("/api/articles/<path:article_id>")
 def api_article(article_id: str):
-    return jsonify(archive().article(article_id).to_json())
+    return jsonify(archive().article(article_id, similar=False).to_json())
 
 
 @web.get("/api/openapi.json")

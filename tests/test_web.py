@@ -100,6 +100,13 @@ def test_api_article(client):
     assert "Kursk" in data["text"] and "<mark>" not in data["text"]
 
 
+def test_api_article_does_not_look_for_similar_articles_it_does_not_return(client, monkeypatch):
+    from searchapp.search import Archive
+
+    monkeypatch.setattr(Archive, "_similar", lambda *a: pytest.fail("similar articles computed for the API"))
+    assert client.get(f"/api/articles/{SEED_ID}").status_code == 200
+
+
 def test_api_article_ids_are_looked_up_never_read_as_paths(client):
     for odd in ("..%2F..%2Fetc%2Fpasswd", "../../setup.cfg", "%00", "a" * 300):
         response = client.get(f"/api/articles/{odd}")
