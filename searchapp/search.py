@@ -38,6 +38,7 @@ from . import analysis
 from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
+from .known_matches import KnownMatches
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
@@ -612,8 +613,9 @@ class _Search:
         # Filters go into the query (see _filtered), not into the collector: Whoosh's
         # TimeLimitCollector bypasses a wrapped FilterCollector's checks.
         timed = _DeadlineCollector(collector, timelimit=setting("search_time_limit"))
+        filtered = _filtered(query, _date_filter(params, with_facet_selection))
         try:
-            self.searcher.search_with_collector(_filtered(query, _date_filter(params, with_facet_selection)), timed)
+            self.searcher.search_with_collector(self._driven(filtered, query, with_facet_selection), timed)
         except TimeLimit:
             self._cut_short()
         self._collected = timed.results()
@@ -624,8 +626,29 @@ class _Search:
             self.partial = True
             self.notices.append("căutarea a depășit timpul permis; rezultatele sunt parțiale")
 
+    def _driven(self, filtered: wq.Query, query: wq.Query, with_facet_selection: bool) -> wq.Query:
+        """An intersection (words that must all occur, or a date filter) is collected at its
+        already counted matches (known_matches.py); a union keeps Whoosh's own collection,
+        which can skip the blocks that cannot reach the top."""
+        if type(filtered) is not wq.And:
+            return filtered
+        docs = self._matched_in_time(query, with_facet_selection)
+        if docs is None:
+            return filtered
+        offsets = {id(sub): offset for sub, offset in self.searcher.leaf_searchers()}
+        return KnownMatches(filtered, sorted(docs), offsets)
+
     def _matched(self, query: wq.Query, with_facet_selection: bool):
         """Every matching document number, filters applied (memoised for this request)."""
+        docs = self._matched_in_time(query, with_facet_selection)
+        if docs is None:
+            # Out of time: count what the hits' collection saw, and say the figures are partial.
+            self._cut_short()
+            docs = frozenset(docnum for _, docnum in self._collected.top_n) if self._collected else frozenset()
+        return docs
+
+    def _matched_in_time(self, query: wq.Query, with_facet_selection: bool):
+        """The matching document numbers, or None once the time limit has passed."""
         # Without a year or month selection both filters are the same: compute the set once.
         key = (id(query), with_facet_selection and self._facets_need_own_pass())
         memo = self.__dict__.setdefault("_matched_memo", {})
@@ -633,9 +656,7 @@ class _Search:
             try:
                 docs = self.data.docs(_filtered(query, _date_filter(self.params, with_facet_selection)), self.count_deadline)
             except TimeLimit:
-                # Out of time: count what the hits' collection saw, and say the figures are partial.
-                self._cut_short()
-                docs = frozenset(docnum for _, docnum in self._collected.top_n) if self._collected else frozenset()
+                return None
             memo[key] = (query, docs)
         return memo[key][1]
 
