@@ -4,6 +4,7 @@ snippets, suggestions, and the seeds' known answers."""
 from __future__ import annotations
 
 import json
+import random
 import re
 
 import pytest
@@ -320,8 +321,6 @@ VOCABULARY = ("guvern ministru lege buget taxe impozit pensii salarii spital sco
 @pytest.fixture(scope="module")
 def many(tmp_path_factory) -> Archive:
     """900 articles of common words, in two segments (two writer processes)."""
-    import random
-
     rng = random.Random(7)
     folder = tmp_path_factory.mktemp("many")
     source = folder / "articles.jsonl"
