@@ -7,6 +7,7 @@ JSON or terminal text is the caller's job.
 
 from __future__ import annotations
 
+import heapq
 import html
 import math
 import os
@@ -23,15 +24,13 @@ from urllib.parse import quote
 from whoosh import qparser, query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.analysis import Token
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.highlight import (
     FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter, WholeFragmenter,
     highlight, top_fragments,
 )
-from whoosh.matching.wrappers import FilterMatcher
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
-from whoosh.searching import Searcher
+from whoosh.searching import Results, Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from . import analysis
@@ -39,6 +38,7 @@ from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
 from .known_matches import KnownMatches
+from .postings import RequestPostings
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
@@ -541,6 +541,7 @@ class _Search:
         self.partial = False
         # Counting every match (total, facets) has its own budget, as collecting hits has.
         self.count_deadline = time.monotonic() + setting("search_time_limit")
+        self.postings = RequestPostings(searcher, self.data.live, self.count_deadline)
         self._collected = None
 
     def run(self) -> SearchResult:
@@ -605,6 +606,11 @@ class _Search:
 
     def _collect(self, query: wq.Query, with_facet_selection: bool):
         params = self.params
+        if params.sort == "relevance" and not isinstance(query, wq.Every):
+            results = self._scored_from_postings(query, with_facet_selection)
+            if results is not None:
+                self._collected = results
+                return results
         sortedby = _sort_facet("newest" if isinstance(query, wq.Every) and params.sort == "relevance" else params.sort)
         collector = self.searcher.collector(
             limit=params.page * params.per_page,
@@ -620,6 +626,23 @@ class _Search:
             self._cut_short()
         self._collected = timed.results()
         return self._collected
+
+    def _scored_from_postings(self, query: wq.Query, with_facet_selection: bool) -> Results | None:
+        """The top hits of every match scored from the posting blocks (postings.py), or None
+        where that cannot be done in time or for this kind of query."""
+        docs = self._matched_in_time(query, with_facet_selection)
+        if docs is None:
+            return None
+        filtered = _filtered(query, _date_filter(self.params, with_facet_selection))
+        try:
+            scores = self.postings.scores(filtered, docs)
+        except TimeLimit:
+            return None
+        if scores is None:
+            return None
+        # Best score first; among equal scores the lower document number, as Whoosh orders them.
+        best = heapq.nsmallest(self.params.page * self.params.per_page, ((-s, d) for d, s in scores.items()))
+        return Results(self.searcher, filtered, [(-negated, doc) for negated, doc in best])
 
     def _cut_short(self) -> None:
         if not self.partial:
@@ -654,7 +677,7 @@ class _Search:
         memo = self.__dict__.setdefault("_matched_memo", {})
         if key not in memo:
             try:
-                docs = self.data.docs(_filtered(query, _date_filter(self.params, with_facet_selection)), self.count_deadline)
+                docs = self.postings.docs(_filtered(query, _date_filter(self.params, with_facet_selection)))
             except TimeLimit:
                 return None
             memo[key] = (query, docs)
@@ -772,75 +795,9 @@ class _SearcherData:
             return self._every_counts
         return dict(Counter(map(self.months().__getitem__, docs)))
 
-    def docs(self, query: wq.Query, deadline: float | None = None):
-        """The document numbers that match `query` (a set; scores are not computed).
-        Raises TimeLimit once `deadline` (a time.monotonic() value) has passed."""
-        if deadline is not None and time.monotonic() > deadline:
-            raise TimeLimit
-        if isinstance(query, wq.Term):
-            return _term_docs(self.searcher, query.fieldname, query.text)
-        if isinstance(query, wq.Every):
-            return self.live()
-        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
-            return frozenset()
-        if isinstance(query, (wq.ConstantScoreQuery,)):
-            return self.docs(query.child, deadline)
-        if isinstance(query, wq.Not):
-            return self.live() - self.docs(query.query, deadline)
-        if isinstance(query, wq.AndMaybe):
-            return self.docs(query.a, deadline)
-        if isinstance(query, wq.AndNot):
-            return self.docs(query.a, deadline) - self.docs(query.b, deadline)
-        if isinstance(query, wq.Require):
-            return self.docs(query.a, deadline) & self.docs(query.b, deadline)
-        if isinstance(query, wq.And) and type(query) is wq.And:
-            sets = sorted((self.docs(q, deadline) for q in query.subqueries), key=len)
-            if not sets:
-                return frozenset()
-            result = set(sets[0])
-            for other in sets[1:]:
-                result &= other
-            return result
-        if type(query) in (wq.Or, wq.DisjunctionMax) and getattr(query, "minmatch", 0) in (0, None, 1):
-            result = set()
-            for sub in query.subqueries:
-                result |= self.docs(sub, deadline)
-            return result
-        return set(query.docs(self.searcher))  # phrases, ranges and the rest: Whoosh's own way
-
 
 def _decode_term(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _term_docs(searcher: Searcher, fieldname: str, text) -> frozenset[int]:
-    """The live documents of one term, read a posting block at a time (not a posting at a time)."""
-    docs: list[int] = []
-    for subsearcher, offset in searcher.leaf_searchers():
-        reader = subsearcher.reader()
-        if (fieldname, text) not in reader:
-            continue
-        matcher = reader.postings(fieldname, text)
-        deleted = None
-        if isinstance(matcher, FilterMatcher):  # the segment has deletions
-            deleted, matcher = matcher._ids, matcher.child
-        ids = _block_ids(matcher)
-        if deleted:
-            ids = [i for i in ids if i not in deleted]
-        docs.extend(ids if not offset else [i + offset for i in ids])
-    return frozenset(docs)
-
-
-def _block_ids(matcher) -> list[int]:
-    if not isinstance(matcher, W3LeafMatcher):
-        return list(matcher.all_ids())
-    ids: list[int] = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend(matcher._ids[matcher._i:])
-        matcher._next_block()
-    return ids
 
 
 def _body_chars(searcher: Searcher, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:

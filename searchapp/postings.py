@@ -1,0 +1,305 @@
+"""A query's matching documents and their scores, read straight from the posting blocks.
+
+Why by hand: Whoosh answers a query through a tree of matchers that step from document to
+document in Python, and through position spans for phrases. At 40k articles that stepping was
+most of a request (BENCHMARKS.md): a phrase's documents took 0.5 s to list through Whoosh's span
+matchers and as long again to collect, and an And's leapfrogging `skip_to` calls were three
+quarters of a 2-3 word query. Here each term's postings are read once per request a whole
+block at a time (ids, weights and, for phrases, positions), the sets of matching documents come
+from set algebra on them, and the scores from Whoosh's own scorer objects (`BM25F.scorer`,
+`_score(weight, length)`), summed as Whoosh's matchers sum them (And, Or, AndMaybe: sum of the
+parts that match; a ConstantScoreQuery: its constant; a phrase: its words' scores in its field).
+A query this module does not know returns None from `scores()` and goes through Whoosh's own
+collection (tests/test_postings.py checks both against Whoosh on two-segment indexes).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.collectors import TimeLimit
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import WeightLengthScorer
+from whoosh.searching import Searcher
+
+
+@dataclass
+class LeafPostings:
+    """One term's live postings in one segment; `ids` are the segment's own document numbers."""
+
+    searcher: Searcher
+    offset: int
+    ids: Sequence[int]
+    weights: Sequence[float]
+    values: Sequence[bytes] | None  # the encoded positions, read only for phrases
+
+
+def read_postings(searcher: Searcher, fieldname: str, text, values: bool = False) -> list[LeafPostings]:
+    """The term's postings in every segment of `searcher`, deleted documents left out."""
+    leaves = []
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        if (fieldname, text) not in reader:
+            continue
+        matcher = reader.postings(fieldname, text)
+        deleted = None
+        if isinstance(matcher, FilterMatcher):  # the segment has deletions
+            deleted, matcher = matcher._ids, matcher.child
+        ids, weights, vals = _read_all(matcher, values)
+        if deleted:
+            keep = [i for i, doc in enumerate(ids) if doc not in deleted]
+            ids, weights = [ids[i] for i in keep], [weights[i] for i in keep]
+            vals = [vals[i] for i in keep] if vals is not None else None
+        leaves.append(LeafPostings(subsearcher, offset, ids, weights, vals))
+    return leaves
+
+
+def _read_all(matcher, values: bool) -> tuple[list[int], list[float], list[bytes] | None]:
+    ids: list[int] = []
+    weights: list[float] = []
+    vals: list[bytes] | None = [] if values else None
+    if not isinstance(matcher, W3LeafMatcher):  # e.g. a one-posting term inlined in the term index
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            if vals is not None:
+                vals.append(matcher.value())
+            matcher.next()
+        return ids, weights, vals
+    # Whoosh's block reader: one unpickled (ids, weights, values) tuple per block of postings.
+    while matcher.is_active():
+        matcher._read_ids()
+        matcher._read_weights()
+        ids.extend(matcher._ids)
+        weights.extend(matcher._weights)
+        if vals is not None:
+            matcher._read_values()
+            vals.extend(matcher._values)
+        matcher._next_block()
+    return ids, weights, vals
+
+
+class RequestPostings:
+    """The postings one request reads, each term read once; the matching documents of a query
+    (top-level document numbers) and their scores."""
+
+    def __init__(self, searcher: Searcher, live: Callable[[], frozenset[int]], deadline: float | None = None):
+        self.searcher = searcher
+        self.live = live
+        self.deadline = deadline
+        self._postings: dict[tuple, list[LeafPostings]] = {}
+        self._docs: dict[int, tuple[wq.Query, frozenset[int] | set[int]]] = {}
+        self._phrases: dict[int, tuple[wq.Phrase, dict]] = {}
+
+    def postings(self, fieldname: str, text, values: bool = False) -> list[LeafPostings]:
+        key = (fieldname, text)
+        leaves = self._postings.get(key)
+        if leaves is None or (values and any(leaf.values is None for leaf in leaves)):
+            self._check_time()
+            leaves = self._postings[key] = read_postings(self.searcher, fieldname, text, values)
+        return leaves
+
+    def _check_time(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimeLimit
+
+    # -- which documents match
+
+    def docs(self, query: wq.Query):
+        """The document numbers that match `query` (a set). Raises TimeLimit past the deadline."""
+        memo = self._docs.get(id(query))
+        if memo is not None and memo[0] is query:
+            return memo[1]
+        self._check_time()
+        docs = self._find_docs(query)
+        self._docs[id(query)] = (query, docs)
+        return docs
+
+    def _find_docs(self, query: wq.Query):
+        if isinstance(query, wq.Term):
+            text = _term_bytes(self.searcher, query)
+            if text is None:
+                return frozenset()
+            return frozenset(leaf.offset + doc for leaf in self.postings(query.fieldname, text) for doc in leaf.ids)
+        if isinstance(query, wq.Every):
+            return self.live()
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return frozenset()
+        if isinstance(query, wq.ConstantScoreQuery):
+            return self.docs(query.child)
+        if isinstance(query, wq.Not):
+            return self.live() - self.docs(query.query)
+        if isinstance(query, wq.AndMaybe):
+            return self.docs(query.a)
+        if isinstance(query, wq.AndNot):
+            return self.docs(query.a) - self.docs(query.b)
+        if isinstance(query, wq.Require):
+            return self.docs(query.a) & self.docs(query.b)
+        if type(query) is wq.And:
+            sets = sorted((self.docs(q) for q in query.subqueries), key=len)
+            if not sets:
+                return frozenset()
+            result = set(sets[0])
+            for other in sets[1:]:
+                result &= other
+            return result
+        if type(query) in (wq.Or, wq.DisjunctionMax) and getattr(query, "minmatch", 0) in (0, None, 1):
+            result = set()
+            for sub in query.subqueries:
+                result |= self.docs(sub)
+            return result
+        if type(query) is wq.Phrase and self._phrase_supported(query):
+            return frozenset(self._phrase_matches(query))
+        return set(query.docs(self.searcher))  # ranges and the rest: Whoosh's own way
+
+    def _phrase_supported(self, phrase: wq.Phrase) -> bool:
+        schema = self.searcher.schema
+        if phrase.fieldname not in schema:
+            return False
+        field_format = schema[phrase.fieldname].format
+        return field_format is not None and field_format.supports("positions")
+
+    def _phrase_matches(self, phrase: wq.Phrase) -> dict[int, list[tuple[LeafPostings, int]]]:
+        """The documents where the phrase's words stand in order, each next word 1 to `slop`
+        positions after the previous (Whoosh's SpanNear2 with mindist=1), each mapped to its
+        words' postings (segment, index), for their scores."""
+        memo = self._phrases.get(id(phrase))
+        if memo is not None and memo[0] is phrase:
+            return memo[1]
+        matches: dict[int, list[tuple[LeafPostings, int]]] = {}
+        texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
+        if texts and all(text is not None for text in texts):
+            by_term = [self.postings(phrase.fieldname, text, values=True) for text in texts]
+            decode = self.searcher.schema[phrase.fieldname].format.decoder("positions")
+            for subsearcher, offset in self.searcher.leaf_searchers():
+                leaves = [next((leaf for leaf in term if leaf.searcher is subsearcher), None) for term in by_term]
+                if any(leaf is None for leaf in leaves):
+                    continue  # a word missing from this segment
+                where = [{doc: i for i, doc in enumerate(leaf.ids)} for leaf in leaves]
+                for doc in set(where[0]).intersection(*where[1:]):
+                    indexes = [w[doc] for w in where]
+                    positions = [decode(leaf.values[i]) for leaf, i in zip(leaves, indexes)]
+                    if _in_sequence(positions, phrase.slop):
+                        matches[offset + doc] = list(zip(leaves, indexes))
+                self._check_time()
+        self._phrases[id(phrase)] = (phrase, matches)
+        return matches
+
+    # -- how well they match
+
+    def scores(self, query: wq.Query, docs) -> dict[int, float] | None:
+        """Whoosh's score of each document of `docs` that matches `query`, or None when the
+        query holds a kind of node this module does not score."""
+        try:
+            return self._scores(query, docs)
+        except _Unsupported:
+            return None
+
+    def _scores(self, query: wq.Query, docs) -> dict[int, float]:
+        # Boosts as Whoosh applies them: a term's, a phrase's and an And's or Or's multiply
+        # their scores; AndMaybe, AndNot and ConstantScoreQuery have none.
+        self._check_time()
+        if isinstance(query, wq.Term):
+            text = _term_bytes(self.searcher, query)
+            leaves = self.postings(query.fieldname, text) if text is not None else []
+            return _boosted(self._term_scores(query.fieldname, text, leaves, docs), query.boost)
+        if isinstance(query, wq.ConstantScoreQuery):
+            score = query.score
+            return {doc: score for doc in self._within(query.child, docs)}
+        if type(query) is wq.And:
+            within = self._within(query, docs)
+            return _boosted(_summed(self._scores(sub, within) for sub in query.subqueries), query.boost)
+        if type(query) is wq.Or and not query.scale and query.minmatch in (0, None, 1):
+            return _boosted(_summed(self._scores(sub, docs) for sub in query.subqueries), query.boost)
+        if isinstance(query, wq.AndMaybe):
+            return _summed([self._scores(query.a, docs), self._scores(query.b, self._within(query.a, docs))])
+        if isinstance(query, wq.AndNot):
+            return self._scores(query.a, self._within(query, docs))
+        if type(query) is wq.Phrase and self._phrase_supported(query):
+            return _boosted(self._phrase_scores(query, docs), query.boost)
+        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+            return {}
+        raise _Unsupported(type(query).__name__)
+
+    def _within(self, query: wq.Query, docs):
+        """The documents of `docs` that match `query`."""
+        matching = self.docs(query)
+        return docs if matching is docs else matching & docs
+
+    def _term_scores(self, fieldname: str, text, leaves: list[LeafPostings], docs) -> dict[int, float]:
+        scores: dict[int, float] = {}
+        for leaf in leaves:
+            scorer = self._scorer(leaf.searcher, fieldname, text)
+            offset, score, length = leaf.offset, scorer._score, scorer.dfl
+            for doc, weight in zip(leaf.ids, leaf.weights):
+                if offset + doc in docs:
+                    scores[offset + doc] = score(weight, length(doc))
+        return scores
+
+    def _phrase_scores(self, phrase: wq.Phrase, docs) -> dict[int, float]:
+        # Whoosh scores a phrase as the intersection of its words: the sum of their scores.
+        texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
+        scorers: dict[tuple[int, int], WeightLengthScorer] = {}
+        scores: dict[int, float] = {}
+        for doc, where in self._phrase_matches(phrase).items():
+            if doc not in docs:
+                continue
+            total = 0.0
+            for word, (leaf, i) in enumerate(where):
+                scorer = scorers.get((word, id(leaf)))
+                if scorer is None:
+                    scorer = scorers[word, id(leaf)] = self._scorer(leaf.searcher, phrase.fieldname, texts[word])
+                total += scorer._score(leaf.weights[i], scorer.dfl(leaf.ids[i]))
+            scores[doc] = total
+        return scores
+
+    def _scorer(self, subsearcher: Searcher, fieldname: str, text) -> WeightLengthScorer:
+        scorer = self.searcher.weighting.scorer(subsearcher, fieldname, text)
+        if not isinstance(scorer, WeightLengthScorer) or not hasattr(scorer, "dfl"):
+            raise _Unsupported(type(scorer).__name__)
+        return scorer
+
+
+class _Unsupported(Exception):
+    """A query node `RequestPostings.scores` leaves to Whoosh."""
+
+
+def _summed(parts) -> dict[int, float]:
+    total: dict[int, float] = {}
+    for part in parts:
+        for doc, score in part.items():
+            total[doc] = total.get(doc, 0.0) + score
+    return total
+
+
+def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
+    if boost == 1.0:
+        return scores
+    return {doc: score * boost for doc, score in scores.items()}
+
+
+def _in_sequence(positions: list[list[int]], slop: int) -> bool:
+    """Whether some position of each word follows one of the previous word's by 1..slop."""
+    ends = set(positions[0])
+    for following in positions[1:]:
+        ends = {p for p in following if any(p - gap in ends for gap in range(1, slop + 1))}
+        if not ends:
+            return False
+    return True
+
+
+def _term_bytes(searcher: Searcher, term: wq.Term):
+    return _to_bytes(searcher, term.fieldname, term.text)
+
+
+def _to_bytes(searcher: Searcher, fieldname: str, text):
+    if fieldname not in searcher.schema:
+        return None
+    try:
+        return searcher.schema[fieldname].to_bytes(text)
+    except ValueError:
+        return None

@@ -1,0 +1,119 @@
+"""postings.py against Whoosh itself: the same matching documents and the same scores, on an
+index of two segments with deleted articles, for every kind of query the search builds."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from whoosh import query as wq
+
+from searchapp import index
+from searchapp.postings import RequestPostings
+from searchapp.search import Archive, _Search, _date_filter, _filtered, normalize_query, parse_params
+
+VOCABULARY = ("guvern ministru lege buget taxe impozit pensii salarii spital școală elevi profesori "
+              "drum autostradă tren avion port energie gaze petrol curent preț inflație bancă credit "
+              "dobândă euro leu bursă acțiuni firmă export import recoltă grâu porumb vin turism "
+              "soldați țară de la în și").split()
+
+
+def _records(rng: random.Random, count: int, prefix: str) -> list[dict]:
+    weights = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
+    return [{"id": f"{prefix}{n}",
+             "title": " ".join(rng.choices(VOCABULARY, weights, k=rng.randint(2, 6))),
+             "text": " ".join(rng.choices(VOCABULARY, weights, k=rng.randint(5, 200))),
+             "date": f"{rng.choice([2023, 2024, 2025])}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"}
+            for n in range(count)]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Archive:
+    """600 articles in two segments, then an update that deletes 40, changes 40 and adds 40."""
+    rng = random.Random(11)
+    folder = tmp_path_factory.mktemp("postings")
+    source = folder / "articles.jsonl"
+    records = _records(rng, 600, "a")
+    source.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    index.rebuild(folder / "ix", [source], procs=2)
+    changed = [{**r, "text": r["text"] + " schimbat"} for r in records[40:80]]
+    records = changed + records[80:] + _records(rng, 40, "b")
+    source.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    index.update(folder / "ix", [source])
+    return Archive(folder / "ix")
+
+
+def _queries(rng: random.Random) -> list[str]:
+    words = VOCABULARY[:20] + ["soldati", "tara", "scoala", "dobanda"]
+    queries = list(words)
+    queries += [f"{rng.choice(words)} {rng.choice(words)}" for _ in range(40)]
+    queries += [f"{rng.choice(words)} {rng.choice(words)} {rng.choice(words)}" for _ in range(20)]
+    queries += [f'"{rng.choice(words)} {rng.choice(words)}"' for _ in range(40)]
+    queries += ['"guvern de la"', '"de la"', '"taxe taxe"', '"ministru lege buget"', '"soldați țară"']
+    queries += [f"{rng.choice(words)} OR {rng.choice(words)}" for _ in range(10)]
+    queries += [f"{rng.choice(words)} -{rng.choice(words)}" for _ in range(10)]
+    queries += ["pen*", "gu* ministru", "(guvern OR lege) buget", "țară soldați", "inexistent guvern"]
+    return queries
+
+
+def test_the_archive_has_segments_with_deletions(archive):
+    with archive.searcher() as searcher:
+        leaves = [sub.reader() for sub, _offset in searcher.leaf_searchers()]
+    assert len(leaves) >= 2
+    assert any(reader.has_deletions() for reader in leaves)
+
+
+@pytest.mark.parametrize("date_params", [{}, {"year": "2024"}, {"from": "2023-03-01", "to": "2024-06-30"}])
+def test_documents_and_scores_are_whooshs(archive, date_params):
+    rng = random.Random(5)
+    checked = 0
+    with archive.searcher() as searcher:
+        for q in _queries(rng):
+            params = parse_params({"q": q, **date_params})
+            words = archive.parse(normalize_query(q)[0])
+            query = _filtered(words, _date_filter(params, with_facet_selection=True))
+            postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
+            docs = postings.docs(query)
+            assert docs == set(query.docs(searcher)), q
+            scores = postings.scores(query, docs)
+            if scores is None:
+                continue
+            # The date filter scores nothing (Whoosh's ListMatcher would add 1 for its
+            # constant 0.0, which it takes for "no constant"): the words' own scores.
+            expected = {hit.docnum: hit.score for hit in searcher.search(words, limit=None) if hit.docnum in docs}
+            assert scores.keys() == expected.keys(), q
+            for doc, score in expected.items():
+                assert scores[doc] == pytest.approx(score, rel=1e-9), (q, doc)
+            checked += 1
+    assert checked > 130  # words, phrases, OR, NOT and prefixes are all scored here
+
+
+def test_the_search_ranks_as_whoosh_scoring_every_match(archive):
+    rng = random.Random(9)
+    for q in _queries(rng):
+        params = parse_params({"q": q, "per_page": "20"})
+        result = archive.search(params)
+        if result.relaxed:  # no article had every word: ranked by the relaxed query
+            continue
+        got = [(h.id, h.score) for h in result.hits]
+        with archive.searcher() as searcher:
+            query = _Search(archive, searcher, params)._query(normalize_query(q)[0], relaxed=False)
+            whole = searcher.search(query, limit=None)
+            ranked = sorted((-hit.score, hit.docnum, hit["id"]) for hit in whole)
+        expected = [(doc_id, round(-negated, 4)) for negated, _doc, doc_id in ranked[:20]]
+        assert [s for _, s in got] == [s for _, s in expected], q
+        # Equal scores may be ordered by either document number only if they are truly equal.
+        assert {i for i, _ in got} == {i for i, _ in expected} or _only_ties_differ(got, expected), q
+
+
+def _only_ties_differ(got, expected) -> bool:
+    cut = expected[-1][1]
+    return {i for i, s in got if s > cut} == {i for i, s in expected if s > cut}
+
+
+def test_unsupported_queries_are_left_to_whoosh(archive):
+    with archive.searcher() as searcher:
+        postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
+        scaled = wq.Or([wq.Term("body", "guvern"), wq.Term("body", "lege")], scale=0.9)
+        assert postings.scores(scaled, postings.docs(scaled)) is None
