@@ -16,8 +16,10 @@ collection (tests/test_postings.py checks both against Whoosh on two-segment ind
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -70,11 +72,14 @@ def _read_all(matcher, values: bool) -> tuple[list[int], list[float], list[bytes
                 vals.append(matcher.value())
             matcher.next()
         return ids, weights, vals
-    # Whoosh's block reader: one unpickled (ids, weights, values) tuple per block of postings.
+    # Whoosh's block reader: one unpickled (ids, weights, values) tuple per block of postings;
+    # ids are stored as gaps, summed here by itertools.accumulate (Whoosh's _read_ids does it
+    # with a Python generator).
     while matcher.is_active():
-        matcher._read_ids()
+        matcher._read_data()
         matcher._read_weights()
-        ids.extend(matcher._ids)
+        block_ids = matcher._data[0]
+        ids.extend(block_ids if matcher._byteids else accumulate(block_ids))
         weights.extend(matcher._weights)
         if vals is not None:
             matcher._read_values()
@@ -235,9 +240,9 @@ class RequestPostings:
         for leaf in leaves:
             scorer = self._scorer(leaf.searcher, fieldname, text)
             offset, score, length = leaf.offset, scorer._score, scorer.dfl
-            for doc, weight in zip(leaf.ids, leaf.weights):
-                if offset + doc in docs:
-                    scores[offset + doc] = score(weight, length(doc))
+            for i in _indexes_within(leaf, docs):
+                doc = leaf.ids[i]
+                scores[offset + doc] = score(leaf.weights[i], length(doc))
         return scores
 
     def _phrase_scores(self, phrase: wq.Phrase, docs) -> dict[int, float]:
@@ -282,11 +287,27 @@ def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
     return {doc: score * boost for doc, score in scores.items()}
 
 
+def _indexes_within(leaf: LeafPostings, docs) -> list[int]:
+    """The indexes of the leaf's postings whose documents are in `docs`: looked up one by one
+    when `docs` is much shorter than the posting list (a rare word And a common one), else by
+    walking the list."""
+    ids, offset = leaf.ids, leaf.offset
+    if len(docs) * 16 < len(ids):
+        found = []
+        for doc in sorted(docs):
+            i = bisect_left(ids, doc - offset)
+            if i < len(ids) and ids[i] == doc - offset:
+                found.append(i)
+        return found
+    return [i for i, doc in enumerate(ids) if offset + doc in docs]
+
+
 def _in_sequence(positions: list[list[int]], slop: int) -> bool:
     """Whether some position of each word follows one of the previous word's by 1..slop."""
     ends = set(positions[0])
     for following in positions[1:]:
-        ends = {p for p in following if any(p - gap in ends for gap in range(1, slop + 1))}
+        reachable = {end + gap for end in ends for gap in range(1, slop + 1)}
+        ends = reachable.intersection(following)
         if not ends:
             return False
     return True
