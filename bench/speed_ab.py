@@ -2,9 +2,12 @@
 revisions, one after the other in one run (so that each optimisation's effect is measured).
 
     .venv/bin/python -m bench.speed_ab --size 5000 [--repeat 3] REV [REV ...]
+    .venv/bin/python -m bench.speed_ab --size 40000 --index INDEX_DIR --repeat 5 REV [REV ...]
 
 Each revision's `searchapp/` is exported with `git archive` into a temporary folder and run with
-that folder first on PYTHONPATH. Builds use `searchapp.index.rebuild` (both cores); the search
+that folder first on PYTHONPATH, under `python -P` (without it, `python -c` puts the current
+folder, this checkout, ahead of PYTHONPATH, and every "revision" ran the working tree's code:
+the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use `searchapp.index.rebuild` (both cores); the search
 timing uses the index built by the first revision (so that every revision reads the same
 files; later revisions must read older indexes, which they do) and `Archive.search` in-process.
 """
@@ -63,7 +66,8 @@ def main() -> int:
     parser.add_argument("--per-kind", type=int, default=15)
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--search-only", action="store_true", help="build with the first revision only")
-    parser.add_argument("--repeat", type=int, default=1, help="build rounds (revisions interleaved); medians reported")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds (revisions interleaved); medians reported")
+    parser.add_argument("--index", default=None, help="search this existing index (of the same slice); build nothing")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "speed-ab.json"))
     args = parser.parse_args()
     py = str(ROOT / ".venv" / "bin" / "python")
@@ -78,11 +82,11 @@ def main() -> int:
         builds: dict[str, list[dict]] = {}
         # Rounds interleave the revisions (A B C A B C ...), so that a slow spell of the shared
         # machine falls on every revision alike; the table takes each revision's median.
-        for _ in range(args.repeat):
+        for _ in range(args.repeat if args.index is None else 0):
             for rev, tree in list(trees.items())[: 1 if args.search_only else None]:
                 index_dir = tmp / f"ix-{rev}"
                 shutil.rmtree(index_dir, ignore_errors=True)
-                measured = run_measured([py, "-c", BUILD, str(index_dir), str(source)], 3600,
+                measured = run_measured([py, "-P", "-c", BUILD, str(index_dir), str(source)], 3600,
                                         env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
                 builds.setdefault(rev, []).append(measured)
                 print(rev, "build", {k: measured[k] for k in ("seconds", "cpu_s", "peak_mib")}, file=sys.stderr, flush=True)
@@ -93,13 +97,20 @@ def main() -> int:
                                       "peak_mib": max(r["peak_mib"] for r in runs),
                                       "articles_per_s": round(args.size / seconds, 1),
                                       "runs": [[round(r["seconds"], 2), r["cpu_s"]] for r in runs]}
-        index_dir = tmp / f"ix-{args.revs[0]}"
-        for rev, tree in trees.items():
-            out = subprocess.run([py, "-c", SEARCH, str(index_dir), str(tmp / "queries.json"), str(args.passes)],
-                                 capture_output=True, text=True, check=True, env={"PYTHONPATH": str(tree)})
-            wall, cpu = json.loads(out.stdout)
-            results["search"][rev] = {"wall": summary_ms(wall), "cpu": summary_ms(cpu)}
-            print(rev, "search", results["search"][rev], file=sys.stderr, flush=True)
+        index_dir = Path(args.index) if args.index else tmp / f"ix-{args.revs[0]}"
+        rounds: dict[str, list[dict]] = {}
+        for _ in range(args.repeat):
+            for rev, tree in trees.items():
+                out = subprocess.run([py, "-P", "-c", SEARCH, str(index_dir), str(tmp / "queries.json"), str(args.passes)],
+                                     capture_output=True, text=True, check=True, env={"PYTHONPATH": str(tree)})
+                wall, cpu = json.loads(out.stdout)
+                rounds.setdefault(rev, []).append({"wall": summary_ms(wall), "cpu": summary_ms(cpu)})
+                print(rev, "search", rounds[rev][-1], file=sys.stderr, flush=True)
+        for rev, measured in rounds.items():
+            results["search"][rev] = {
+                kind: {stat: statistics.median(m[kind][stat] for m in measured) for stat in measured[0][kind]}
+                for kind in ("wall", "cpu")}
+            results["search"][rev]["rounds"] = measured
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))

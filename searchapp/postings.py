@@ -37,10 +37,10 @@ class LeafPostings:
     offset: int
     ids: Sequence[int]
     weights: Sequence[float]
-    values: Sequence[bytes] | None  # the encoded positions, read only for phrases
+    values: Sequence[bytes]  # each posting's encoded positions (and characters, in the body)
 
 
-def read_postings(searcher: Searcher, fieldname: str, text, values: bool = False) -> list[LeafPostings]:
+def read_postings(searcher: Searcher, fieldname: str, text) -> list[LeafPostings]:
     """The term's postings in every segment of `searcher`, deleted documents left out."""
     leaves = []
     for subsearcher, offset in searcher.leaf_searchers():
@@ -51,25 +51,23 @@ def read_postings(searcher: Searcher, fieldname: str, text, values: bool = False
         deleted = None
         if isinstance(matcher, FilterMatcher):  # the segment has deletions
             deleted, matcher = matcher._ids, matcher.child
-        ids, weights, vals = _read_all(matcher, values)
+        ids, weights, vals = _read_all(matcher)
         if deleted:
             keep = [i for i, doc in enumerate(ids) if doc not in deleted]
-            ids, weights = [ids[i] for i in keep], [weights[i] for i in keep]
-            vals = [vals[i] for i in keep] if vals is not None else None
+            ids, weights, vals = [ids[i] for i in keep], [weights[i] for i in keep], [vals[i] for i in keep]
         leaves.append(LeafPostings(subsearcher, offset, ids, weights, vals))
     return leaves
 
 
-def _read_all(matcher, values: bool) -> tuple[list[int], list[float], list[bytes] | None]:
+def _read_all(matcher) -> tuple[list[int], list[float], list[bytes]]:
     ids: list[int] = []
     weights: list[float] = []
-    vals: list[bytes] | None = [] if values else None
+    vals: list[bytes] = []
     if not isinstance(matcher, W3LeafMatcher):  # e.g. a one-posting term inlined in the term index
         while matcher.is_active():
             ids.append(matcher.id())
             weights.append(matcher.weight())
-            if vals is not None:
-                vals.append(matcher.value())
+            vals.append(matcher.value())
             matcher.next()
         return ids, weights, vals
     # Whoosh's block reader: one unpickled (ids, weights, values) tuple per block of postings;
@@ -81,9 +79,8 @@ def _read_all(matcher, values: bool) -> tuple[list[int], list[float], list[bytes
         block_ids = matcher._data[0]
         ids.extend(block_ids if matcher._byteids else accumulate(block_ids))
         weights.extend(matcher._weights)
-        if vals is not None:
-            matcher._read_values()
-            vals.extend(matcher._values)
+        matcher._read_values()
+        vals.extend(matcher._values)
         matcher._next_block()
     return ids, weights, vals
 
@@ -100,12 +97,13 @@ class RequestPostings:
         self._docs: dict[int, tuple[wq.Query, frozenset[int] | set[int]]] = {}
         self._phrases: dict[int, tuple[wq.Phrase, dict]] = {}
 
-    def postings(self, fieldname: str, text, values: bool = False) -> list[LeafPostings]:
-        key = (fieldname, text)
-        leaves = self._postings.get(key)
-        if leaves is None or (values and any(leaf.values is None for leaf in leaves)):
-            self._check_time()
-            leaves = self._postings[key] = read_postings(self.searcher, fieldname, text, values)
+    def postings(self, fieldname: str, text, timed: bool = True) -> list[LeafPostings]:
+        """The term's postings, read once per request; TimeLimit past the deadline if `timed`."""
+        leaves = self._postings.get((fieldname, text))
+        if leaves is None:
+            if timed:
+                self._check_time()
+            leaves = self._postings[fieldname, text] = read_postings(self.searcher, fieldname, text)
         return leaves
 
     def _check_time(self) -> None:
@@ -178,7 +176,7 @@ class RequestPostings:
         matches: dict[int, list[tuple[LeafPostings, int]]] = {}
         texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
         if texts and all(text is not None for text in texts):
-            by_term = [self.postings(phrase.fieldname, text, values=True) for text in texts]
+            by_term = [self.postings(phrase.fieldname, text) for text in texts]
             decode = self.searcher.schema[phrase.fieldname].format.decoder("positions")
             for subsearcher, offset in self.searcher.leaf_searchers():
                 leaves = [next((leaf for leaf in term if leaf.searcher is subsearcher), None) for term in by_term]
@@ -193,6 +191,17 @@ class RequestPostings:
                 self._check_time()
         self._phrases[id(phrase)] = (phrase, matches)
         return matches
+
+    def characters(self, fieldname: str, texts, docs: list[int]) -> dict[int, list[tuple[int, int]]]:
+        """(start, end) of each occurrence of the terms `texts` in each of `docs` (top-level
+        document numbers), from the postings' stored characters."""
+        decode = self.searcher.schema[fieldname].format.decoder("characters")
+        chars: dict[int, list[tuple[int, int]]] = {doc: [] for doc in docs}
+        for text in texts:
+            for leaf in self.postings(fieldname, text, timed=False):  # for the hits already found
+                for i in _indexes_within(leaf, chars):
+                    chars[leaf.offset + leaf.ids[i]].extend((start, end) for _pos, start, end in decode(leaf.values[i]))
+        return chars
 
     # -- how well they match
 

@@ -565,7 +565,7 @@ class _Search:
         facets = self._facets(query, hits_results)
         start = (params.page - 1) * params.per_page
         page_hits = hits_results[start: start + params.per_page]
-        self._chars = _body_chars(self.searcher, query, [h.docnum for h in page_hits])
+        self._chars = self._body_chars(query, [h.docnum for h in page_hits])
         hits = [self._hit(h) for h in page_hits]
         return SearchResult(
             query=params.q,
@@ -719,6 +719,14 @@ class _Search:
             url=article_url(fields["id"]),
         )
 
+    def _body_chars(self, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
+        """(start, end) of every query word's occurrences in each hit's body, from the postings."""
+        # fieldname= is needed: without it Whoosh 2.7's existing_terms() reuses its loop variable
+        # as the filter and drops the fields after the first.
+        reader = self.searcher.reader()
+        terms = {text for _f, text in query.existing_terms(reader, phrases=True, expand=True, fieldname="body")}
+        return self.postings.characters("body", terms, docnums)
+
     def _snippet(self, hit, text: str) -> str:
         snippet = _pinpoint_snippet(text, self._chars.get(hit.docnum, []), setting("snippet_chars"))
         if snippet:
@@ -798,30 +806,6 @@ class _SearcherData:
 
 def _decode_term(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
-
-
-def _body_chars(searcher: Searcher, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
-    """(start, end) of every query word's occurrences in each hit's body, from the postings."""
-    chars: dict[int, list[tuple[int, int]]] = {d: [] for d in docnums}
-    if not docnums:
-        return chars
-    reader = searcher.reader()
-    ordered = sorted(docnums)
-    # fieldname= is needed: without it Whoosh 2.7's existing_terms() reuses its loop variable as
-    # the filter and drops the fields after the first.
-    terms = {text for _f, text in query.existing_terms(reader, phrases=True, expand=True, fieldname="body")}
-    for text in terms:
-        matcher = searcher.postings("body", text)
-        for docnum in ordered:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() == docnum:
-                chars[docnum].extend((start, end) for _pos, start, end in matcher.value_as("characters"))
-    return chars
 
 
 def _pinpoint_snippet(text: str, spans: list[tuple[int, int]], chars: int, top: int = 2) -> str | None:
