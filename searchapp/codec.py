@@ -90,3 +90,14 @@ class _ColumnCachingPerDocReader(W3PerDocReader):
 
 
 _DECODED_LENGTH = [None] + [byte_to_length(b) for b in range(1, 256)]
+
+
+def field_lengths(reader, fieldname: str) -> list | None:
+    """Every document's length of `fieldname` in one segment (as `doc_field_length` gives
+    them, indexed by the segment's document number), when the segment was written with this
+    codec; else None. Scoring a posting list reads one length per posting, and Whoosh's
+    path to it is four calls deep (postings.py)."""
+    perdoc = getattr(reader, "_perdoc", None)
+    if not isinstance(perdoc, _ColumnCachingPerDocReader):
+        return None
+    return perdoc._field_lengths(fieldname)

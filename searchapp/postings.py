@@ -28,6 +28,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import WeightLengthScorer
 from whoosh.searching import Searcher
 
+from .codec import field_lengths
+
 
 @dataclass
 class LeafPostings:
@@ -127,7 +129,10 @@ class RequestPostings:
             text = _term_bytes(self.searcher, query)
             if text is None:
                 return frozenset()
-            return frozenset(leaf.offset + doc for leaf in self.postings(query.fieldname, text) for doc in leaf.ids)
+            docs: set[int] = set()
+            for leaf in self.postings(query.fieldname, text):
+                docs.update(map(leaf.offset.__add__, leaf.ids) if leaf.offset else leaf.ids)
+            return docs
         if isinstance(query, wq.Every):
             return self.live()
         if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
@@ -248,7 +253,7 @@ class RequestPostings:
         scores: dict[int, float] = {}
         for leaf in leaves:
             scorer = self._scorer(leaf.searcher, fieldname, text)
-            offset, score, length = leaf.offset, scorer._score, scorer.dfl
+            offset, score, length = leaf.offset, scorer._score, self._length_of(leaf, fieldname)
             for i in _indexes_within(leaf, docs):
                 doc = leaf.ids[i]
                 scores[offset + doc] = score(leaf.weights[i], length(doc))
@@ -257,19 +262,30 @@ class RequestPostings:
     def _phrase_scores(self, phrase: wq.Phrase, docs) -> dict[int, float]:
         # Whoosh scores a phrase as the intersection of its words: the sum of their scores.
         texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
-        scorers: dict[tuple[int, int], WeightLengthScorer] = {}
+        scorers: dict[tuple[int, int], tuple[WeightLengthScorer, Callable[[int], int]]] = {}
         scores: dict[int, float] = {}
         for doc, where in self._phrase_matches(phrase).items():
             if doc not in docs:
                 continue
             total = 0.0
             for word, (leaf, i) in enumerate(where):
-                scorer = scorers.get((word, id(leaf)))
-                if scorer is None:
-                    scorer = scorers[word, id(leaf)] = self._scorer(leaf.searcher, phrase.fieldname, texts[word])
-                total += scorer._score(leaf.weights[i], scorer.dfl(leaf.ids[i]))
+                scoring = scorers.get((word, id(leaf)))
+                if scoring is None:
+                    scoring = scorers[word, id(leaf)] = (self._scorer(leaf.searcher, phrase.fieldname, texts[word]),
+                                                         self._length_of(leaf, phrase.fieldname))
+                scorer, length = scoring
+                total += scorer._score(leaf.weights[i], length(leaf.ids[i]))
             scores[doc] = total
         return scores
+
+    @staticmethod
+    def _length_of(leaf: LeafPostings, fieldname: str) -> Callable[[int], int]:
+        """A document's length of the field in this segment, by its segment document number."""
+        reader = leaf.searcher.reader()
+        lengths = field_lengths(reader, fieldname)
+        if lengths is None:  # a segment written by another codec: Whoosh's way
+            return lambda doc: reader.doc_field_length(doc, fieldname, 1)
+        return lengths.__getitem__
 
     def _scorer(self, subsearcher: Searcher, fieldname: str, text) -> WeightLengthScorer:
         scorer = self.searcher.weighting.scorer(subsearcher, fieldname, text)

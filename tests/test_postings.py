@@ -10,6 +10,7 @@ import pytest
 from whoosh import query as wq
 
 from searchapp import index
+from searchapp import postings as postings_module
 from searchapp.postings import RequestPostings
 from searchapp.search import Archive, _Search, _date_filter, _filtered, normalize_query, parse_params
 
@@ -66,27 +67,36 @@ def test_the_archive_has_segments_with_deletions(archive):
 
 @pytest.mark.parametrize("date_params", [{}, {"year": "2024"}, {"from": "2023-03-01", "to": "2024-06-30"}])
 def test_documents_and_scores_are_whooshs(archive, date_params):
-    rng = random.Random(5)
-    checked = 0
-    with archive.searcher() as searcher:
-        for q in _queries(rng):
-            params = parse_params({"q": q, **date_params})
-            words = archive.parse(normalize_query(q)[0])
-            query = _filtered(words, _date_filter(params, with_facet_selection=True))
-            postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
-            docs = postings.docs(query)
-            assert docs == set(query.docs(searcher)), q
-            scores = postings.scores(query, docs)
-            if scores is None:
-                continue
-            # The date filter scores nothing (Whoosh's ListMatcher would add 1 for its
-            # constant 0.0, which it takes for "no constant"): the words' own scores.
-            expected = {hit.docnum: hit.score for hit in searcher.search(words, limit=None) if hit.docnum in docs}
-            assert scores.keys() == expected.keys(), q
-            for doc, score in expected.items():
-                assert scores[doc] == pytest.approx(score, rel=1e-9), (q, doc)
-            checked += 1
+    checked = sum(_matches_whoosh(archive, q, date_params) for q in _queries(random.Random(5)))
     assert checked > 130  # words, phrases, OR, NOT and prefixes are all scored here
+
+
+def test_segments_of_another_codec_have_their_lengths_read_through_whoosh(archive, monkeypatch):
+    monkeypatch.setattr(postings_module, "field_lengths", lambda reader, fieldname: None)
+    checked = sum(_matches_whoosh(archive, q, {}) for q in _queries(random.Random(6))[:60])
+    assert checked > 50
+
+
+def _matches_whoosh(archive: Archive, q: str, date_params: dict) -> bool:
+    """Asserts that postings.py finds Whoosh's documents for the query and, where it scores
+    the query (True), Whoosh's scores."""
+    params = parse_params({"q": q, **date_params})
+    with archive.searcher() as searcher:
+        words = archive.parse(normalize_query(q)[0])
+        query = _filtered(words, _date_filter(params, with_facet_selection=True))
+        postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
+        docs = postings.docs(query)
+        assert docs == set(query.docs(searcher)), q
+        scores = postings.scores(query, docs)
+        if scores is None:
+            return False
+        # The date filter scores nothing (Whoosh's ListMatcher would add 1 for its constant
+        # 0.0, which it takes for "no constant"): the words' own scores.
+        expected = {hit.docnum: hit.score for hit in searcher.search(words, limit=None) if hit.docnum in docs}
+        assert scores.keys() == expected.keys(), q
+        for doc, score in expected.items():
+            assert scores[doc] == pytest.approx(score, rel=1e-9), (q, doc)
+    return True
 
 
 def test_the_search_ranks_as_whoosh_scoring_every_match(archive):
