@@ -16,7 +16,7 @@ collection (tests/test_postings.py checks both against Whoosh on two-segment ind
 from __future__ import annotations
 
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -232,8 +232,11 @@ class RequestPostings:
         if type(query) is wq.And:
             within = self._within(query, docs)
             return _boosted(_summed(self._scores(sub, within) for sub in query.subqueries), query.boost)
-        if type(query) is wq.Or and not query.scale and query.minmatch in (0, None, 1):
-            return _boosted(_summed(self._scores(sub, docs) for sub in query.subqueries), query.boost)
+        if type(query) is wq.Or and query.minmatch in (0, None, 1):
+            scores = _boosted(_summed(self._scores(sub, docs) for sub in query.subqueries), query.boost)
+            if query.scale and len(query.subqueries) > 1:
+                return self._coordinated(query, scores)
+            return scores
         if isinstance(query, wq.AndMaybe):
             return _summed([self._scores(query.a, docs), self._scores(query.b, self._within(query.a, docs))])
         if isinstance(query, wq.AndNot):
@@ -243,6 +246,31 @@ class RequestPostings:
         if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
             return {}
         raise _Unsupported(type(query).__name__)
+
+    def _coordinated(self, query: wq.Or, scores: dict[int, float]) -> dict[int, float]:
+        """Whoosh's CoordMatcher: an Or with a `scale` rescales each score by how many of its
+        terms (one per field) the document has, out of those its segment has (V-Twin's SQR)."""
+        terms = [node for node in query.leaves() if node is not wq.NullQuery and not isinstance(node, type(wq.NullQuery))]
+        if not all(type(node) is wq.Term for node in terms):
+            raise _Unsupported("coordination over other than terms")
+        matching: dict[int, int] = dict.fromkeys(scores, 0)
+        in_segment: dict[int, int] = {}  # segment offset -> how many of the terms it has
+        for term in terms:
+            text = _term_bytes(self.searcher, term)
+            for leaf in self.postings(term.fieldname, text) if text is not None else []:
+                in_segment[leaf.offset] = in_segment.get(leaf.offset, 0) + 1
+                for i in _indexes_within(leaf, matching):
+                    matching[leaf.offset + leaf.ids[i]] += 1
+        offsets = sorted(in_segment)
+        scale = query.scale
+        coordinated = {}
+        for doc, score in scores.items():
+            termcount = in_segment[offsets[bisect_right(offsets, doc) - 1]]
+            if termcount in (0, scale):
+                coordinated[doc] = 0
+            else:
+                coordinated[doc] = (score + (matching[doc] - 1) / (termcount - scale) ** 2) * ((termcount - 1) / termcount)
+        return coordinated
 
     def _within(self, query: wq.Query, docs):
         """The documents of `docs` that match `query`."""
