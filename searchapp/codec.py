@@ -14,14 +14,32 @@ field) it asks the file system whether the length column exists, once per postin
 field's lengths are decoded once per segment into a list, and a missing column is remembered
 (a reader at search time gets the same lists: BM25 reads a length per scored document).
 
-The codec object is pickled into the index's table of contents, so this class must stay
-importable under this name for existing indexes to open.
+`SplitBlockCodec` (new indexes) also stores each posting block's document numbers and weights
+apart from its values (positions and characters): a search reads the numbers and weights of
+every posting of its words (to count, and to score, every match) but the values only of the
+few postings it shows or checks for a phrase. In Whoosh's block the three are one zlib'd pickle,
+and unpickling the values was 95 % of reading a block of the body (156 us a block, 5 us for
+the numbers and weights alone; BENCHMARKS.md).
+
+The codec object is pickled into the index's table of contents, so these classes must stay
+importable under these names for existing indexes to open.
 """
 
 from __future__ import annotations
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, W3PostingsWriter, _lenfield
-from whoosh.util.numeric import byte_to_length
+import struct
+import zlib
+from pickle import dumps, loads
+
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    W3Codec,
+    W3LeafMatcher,
+    W3PerDocReader,
+    W3PostingsWriter,
+    _lenfield,
+)
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Terms with fewer postings than this are inlined into the term index.
 INLINE_LIMIT = 2
@@ -65,6 +83,80 @@ class _InliningPostingsWriter(W3PostingsWriter):
             return (None,) * len(self._ids)
         joined = b"".join(self._values)
         return tuple(joined[i * size:(i + 1) * size] for i in range(len(self._ids)))
+
+
+class SplitBlockCodec(SearchappCodec):
+    """SearchappCodec whose posting blocks keep the values apart (see the module's docstring)."""
+
+    def postings_writer(self, dbfile, byteids=False):
+        return _SplitBlockPostingsWriter(
+            dbfile,
+            blocklimit=self._blocklimit,
+            byteids=byteids,
+            compression=self._compression,
+            inlinelimit=self._inlinelimit,
+        )
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return SplitBlockMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
+
+SPLIT_BLOCK_MAGIC = b"SaB2"
+_HEAD_LENGTH = struct.Struct("!I")
+
+
+class _SplitBlockPostingsWriter(_InliningPostingsWriter):
+    def _write_block(self, last=False):
+        # W3PostingsWriter._write_block, with the data laid out as: the length of the head, the
+        # head (a pickle of the minified ids and weights), then the values' pickle, zlib'd.
+        if not self._blockcount:
+            self._postfile.write(SPLIT_BLOCK_MAGIC)
+        self._terminfo.add_block(self)
+        head = dumps((self._mini_ids(), self._mini_weights()), 2)
+        values = dumps(self._mini_values(), 2)
+        compression = self._compression
+        if compression:
+            values = zlib.compress(values, compression)
+        databytes = _HEAD_LENGTH.pack(len(head)) + head + values
+        ids = self._ids
+        infobytes = dumps((len(ids), ids[-1], self._maxweight, compression,
+                           length_to_byte(self._minlength), length_to_byte(self._maxlength)), 2)
+        blocklength = len(infobytes) + len(databytes)
+        self._postfile.write_int(-blocklength if last else blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
+class SplitBlockMatcher(W3LeafMatcher):
+    """W3LeafMatcher over split blocks: the values are read only when asked for."""
+
+    def _read_header(self):
+        postfile = self._postfile
+        postfile.seek(self._startoffset)
+        magic = postfile.read(4)
+        if magic != SPLIT_BLOCK_MAGIC:
+            raise ValueError(f"not a split posting block: {magic!r}")
+        self._baseoffset = postfile.tell()
+
+    def _read_data(self):
+        start = self._dataoffset
+        (headlength,) = _HEAD_LENGTH.unpack(self._postfile.get(start, _HEAD_LENGTH.size))
+        ids, weights = loads(self._postfile.get(start + _HEAD_LENGTH.size, headlength))
+        self._valuesoffset = start + _HEAD_LENGTH.size + headlength
+        self._data = (ids, weights, None)
+
+    def _read_values(self):
+        if self._data is None:
+            self._read_data()
+        if self._data[2] is None:
+            raw = self._postfile.get(self._valuesoffset, self._nextoffset - self._valuesoffset)
+            self._data = (self._data[0], self._data[1], loads(zlib.decompress(raw) if self._compression else raw))
+        super()._read_values()
 
 
 class _ColumnCachingPerDocReader(W3PerDocReader):

@@ -35,7 +35,7 @@ from whoosh.index import Index
 from whoosh.query import Term
 
 from . import analysis
-from .codec import SearchappCodec
+from .codec import SplitBlockCodec
 from .errors import IndexLocked, IndexMissing, IndexUnreadable
 from .sources import Article, Problem, ReadReport, read_articles
 
@@ -241,8 +241,8 @@ class WriteSummary:
 def writer_options(procs: int | None = None) -> dict:
     procs = procs or min(2, os.cpu_count() or 1)
     if procs > 1:
-        return {"procs": procs, "multisegment": True, "limitmb": 128, "codec": SearchappCodec()}
-    return {"limitmb": 256, "codec": SearchappCodec()}
+        return {"procs": procs, "multisegment": True, "limitmb": 128, "codec": SplitBlockCodec()}
+    return {"limitmb": 256, "codec": SplitBlockCodec()}
 
 
 def rebuild(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -28,63 +28,93 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import WeightLengthScorer
 from whoosh.searching import Searcher
 
-from .codec import field_lengths
+from .codec import SplitBlockMatcher, field_lengths
 
 
 @dataclass
 class LeafPostings:
-    """One term's live postings in one segment; `ids` are the segment's own document numbers."""
+    """One term's postings in one segment; `ids` are the segment's own document numbers,
+    deleted ones included (`deleted`, empty when the segment has none)."""
 
     searcher: Searcher
     offset: int
-    ids: Sequence[int]
-    weights: Sequence[float]
-    values: Sequence[bytes]  # each posting's encoded positions (and characters, in the body)
+    ids: list[int]
+    weights: list[float]
+    deleted: Container[int]
+    values: _Values  # each posting's encoded positions (and characters, in the body)
+
+    def live_ids(self) -> Sequence[int]:
+        return self.ids if not self.deleted else [doc for doc in self.ids if doc not in self.deleted]
 
 
 def read_postings(searcher: Searcher, fieldname: str, text) -> list[LeafPostings]:
-    """The term's postings in every segment of `searcher`, deleted documents left out."""
+    """The term's postings in every segment of `searcher`: numbers and weights now, each
+    block's values when first asked for."""
     leaves = []
     for subsearcher, offset in searcher.leaf_searchers():
         reader = subsearcher.reader()
         if (fieldname, text) not in reader:
             continue
         matcher = reader.postings(fieldname, text)
-        deleted = None
+        deleted: Container[int] = ()
         if isinstance(matcher, FilterMatcher):  # the segment has deletions
             deleted, matcher = matcher._ids, matcher.child
-        ids, weights, vals = _read_all(matcher)
-        if deleted:
-            keep = [i for i, doc in enumerate(ids) if doc not in deleted]
-            ids, weights, vals = [ids[i] for i in keep], [weights[i] for i in keep], [vals[i] for i in keep]
-        leaves.append(LeafPostings(subsearcher, offset, ids, weights, vals))
+        ids, weights, values = _read_all(matcher)
+        leaves.append(LeafPostings(subsearcher, offset, ids, weights, deleted, values))
     return leaves
 
 
-def _read_all(matcher) -> tuple[list[int], list[float], list[bytes]]:
+def _read_all(matcher) -> tuple[list[int], list[float], _Values]:
     ids: list[int] = []
     weights: list[float] = []
-    vals: list[bytes] = []
     if not isinstance(matcher, W3LeafMatcher):  # e.g. a one-posting term inlined in the term index
+        values = []
         while matcher.is_active():
             ids.append(matcher.id())
             weights.append(matcher.weight())
-            vals.append(matcher.value())
+            values.append(matcher.value())
             matcher.next()
-        return ids, weights, vals
-    # Whoosh's block reader: one unpickled (ids, weights, values) tuple per block of postings;
-    # ids are stored as gaps, summed here by itertools.accumulate (Whoosh's _read_ids does it
-    # with a Python generator).
+        return ids, weights, _Values([0], [values])
+    # Whoosh's block reader, a block at a time: ids are stored as gaps, summed here by
+    # itertools.accumulate (Whoosh's _read_ids does it with a Python generator). A split block
+    # (codec.SplitBlockCodec) leaves its values unread; Whoosh's own has them unpickled already.
+    split = isinstance(matcher, SplitBlockMatcher)
+    starts, blocks = [], []
+    position = matcher._baseoffset
     while matcher.is_active():
         matcher._read_data()
         matcher._read_weights()
+        starts.append(len(ids))
         block_ids = matcher._data[0]
         ids.extend(block_ids if matcher._byteids else accumulate(block_ids))
         weights.extend(matcher._weights)
-        matcher._read_values()
-        vals.extend(matcher._values)
+        if split:
+            blocks.append(position)
+        else:
+            matcher._read_values()
+            blocks.append(matcher._values)
+        position = matcher._nextoffset
         matcher._next_block()
-    return ids, weights, vals
+    return ids, weights, _Values(starts, blocks, matcher if split else None)
+
+
+class _Values:
+    """Posting values by index, a block read (once) when one of its values is first asked for.
+    `blocks` holds each block's values, or its position in the postings file for `matcher`."""
+
+    def __init__(self, starts: list[int], blocks: list, matcher=None):
+        self._starts = starts
+        self._blocks = blocks
+        self._matcher = matcher
+
+    def __getitem__(self, i: int) -> bytes:
+        block = bisect_right(self._starts, i) - 1
+        values = self._blocks[block]
+        if isinstance(values, int):
+            self._matcher._goto(values)
+            self._matcher._read_values()
+            values = self._blocks[block] = self._matcher._values
+        return values[i - self._starts[block]]
 
 
 class RequestPostings:
@@ -131,7 +161,8 @@ class RequestPostings:
                 return frozenset()
             docs: set[int] = set()
             for leaf in self.postings(query.fieldname, text):
-                docs.update(map(leaf.offset.__add__, leaf.ids) if leaf.offset else leaf.ids)
+                live = leaf.live_ids()
+                docs.update(map(leaf.offset.__add__, live) if leaf.offset else live)
             return docs
         if isinstance(query, wq.Every):
             return self.live()
@@ -188,7 +219,7 @@ class RequestPostings:
                 if any(leaf is None for leaf in leaves):
                     continue  # a word missing from this segment
                 where = [{doc: i for i, doc in enumerate(leaf.ids)} for leaf in leaves]
-                for doc in set(where[0]).intersection(*where[1:]):
+                for doc in set(where[0]).intersection(*where[1:]).difference(leaves[0].deleted):
                     indexes = [w[doc] for w in where]
                     positions = [decode(leaf.values[i]) for leaf, i in zip(leaves, indexes)]
                     if _in_sequence(positions, phrase.slop):

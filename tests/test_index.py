@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -158,21 +159,31 @@ def _walk(matcher):
         matcher.next()
 
 
-def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatch):
-    """SearchappCodec inlines one-posting terms and caches column lookups while writing; what
-    a reader gets back must be exactly what Whoosh's own codec gives."""
-    from whoosh.codec.whoosh3 import W3Codec
+@pytest.mark.parametrize("other", ["W3Codec", "SearchappCodec"])
+def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatch, other):
+    """SplitBlockCodec inlines one-posting terms, caches column lookups while writing and keeps
+    a block's values apart; what a reader gets back must be exactly what Whoosh's own codec
+    gives, and what the codec of earlier indexes (SearchappCodec) gives."""
+    from whoosh.codec import whoosh3
 
-    index.rebuild(tmp_path / "ours", [SEEDS], procs=1)
-    monkeypatch.setattr(index, "SearchappCodec", W3Codec)
-    index.rebuild(tmp_path / "whoosh", [SEEDS], procs=1)
+    from searchapp import codec
 
-    ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "whoosh")
+    common = tmp_path / "common.jsonl"  # 300 articles, so that common words span several blocks
+    rng = random.Random(3)
+    words = "pădure drum școală țară soldați rachete preț bancă guvern lege".split()
+    common.write_text("\n".join(json.dumps({"id": f"c{n}", "text": " ".join(rng.choices(words, k=rng.randint(3, 40)))},
+                                           ensure_ascii=False) for n in range(300)), encoding="utf-8")
+    index.rebuild(tmp_path / "ours", [SEEDS, common], procs=1)
+    monkeypatch.setattr(index, "SplitBlockCodec", getattr(whoosh3, other, None) or getattr(codec, other))
+    index.rebuild(tmp_path / "other", [SEEDS, common], procs=1)
+
+    ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "other")
     assert ours == theirs
     assert sum(len(p) == 1 for p in ours.values()) > 100  # inlined terms were read back
+    assert sum(len(p) > 128 for p in ours.values()) > 5  # and terms of several blocks
     with index.open_index(tmp_path / "ours").reader() as reader:
         assert any(reader.term_info(f, t)._inlined for f, t in reader.all_terms())
-    assert _field_lengths(tmp_path / "ours") == _field_lengths(tmp_path / "whoosh")
+    assert _field_lengths(tmp_path / "ours") == _field_lengths(tmp_path / "other")
 
 
 def _field_lengths(index_dir: Path) -> list:

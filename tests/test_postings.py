@@ -9,7 +9,7 @@ import random
 import pytest
 from whoosh import query as wq
 
-from searchapp import index
+from searchapp import codec, index
 from searchapp import postings as postings_module
 from searchapp.postings import RequestPostings
 from searchapp.search import Archive, _Search, _date_filter, _filtered, normalize_query, parse_params
@@ -31,6 +31,10 @@ def _records(rng: random.Random, count: int, prefix: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Archive:
+    return _archive(tmp_path_factory)
+
+
+def _archive(tmp_path_factory) -> Archive:
     """600 articles in two segments, then an update that deletes 40, changes 40 and adds 40."""
     rng = random.Random(11)
     folder = tmp_path_factory.mktemp("postings")
@@ -63,6 +67,7 @@ def test_the_archive_has_segments_with_deletions(archive):
         leaves = [sub.reader() for sub, _offset in searcher.leaf_searchers()]
     assert len(leaves) >= 2
     assert any(reader.has_deletions() for reader in leaves)
+    assert _block_readers(archive) == {"SplitBlockMatcher"}
 
 
 @pytest.mark.parametrize("date_params", [{}, {"year": "2024"}, {"from": "2023-03-01", "to": "2024-06-30"}])
@@ -75,6 +80,16 @@ def test_segments_of_another_codec_have_their_lengths_read_through_whoosh(archiv
     monkeypatch.setattr(postings_module, "field_lengths", lambda reader, fieldname: None)
     checked = sum(_matches_whoosh(archive, q, {}) for q in _queries(random.Random(6))[:60])
     assert checked > 50
+
+
+def test_indexes_of_the_earlier_codec_are_read_alike(tmp_path_factory, monkeypatch):
+    """Indexes written before SplitBlockCodec have Whoosh's posting blocks (values unpickled
+    with the numbers); the same documents and scores come out of them."""
+    monkeypatch.setattr(index, "SplitBlockCodec", codec.SearchappCodec)
+    earlier = _archive(tmp_path_factory)
+    assert _block_readers(earlier) == {"W3LeafMatcher"}
+    checked = sum(_matches_whoosh(earlier, q, {}) for q in _queries(random.Random(5)))
+    assert checked > 130
 
 
 def test_relaxed_queries_are_coordinated_as_whoosh_does(archive):
@@ -95,6 +110,13 @@ def _walked(searcher, query) -> dict[int, float]:
             scores[offset + matcher.id()] = matcher.score()
             matcher.next()
     return scores
+
+
+def _block_readers(archive: Archive) -> set[str]:
+    """The kinds of posting-block reader behind a common word, in every segment."""
+    with archive.searcher() as searcher:
+        matchers = [sub.reader().postings("body", b"guvern") for sub, _offset in searcher.leaf_searchers()]
+    return {type(getattr(m, "child", m)).__name__ for m in matchers}
 
 
 def _matches_whoosh(archive: Archive, q: str, date_params: dict, relaxed: bool = False) -> bool:
