@@ -251,6 +251,9 @@ class Server:
             [str(ROOT / ".venv" / "bin" / "searchapp"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(workers), "--index", str(index_dir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            # This checkout's code first: the console script would otherwise import the package
+            # the editable install points to, which need not be this checkout (a git worktree).
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
 
     def __enter__(self) -> "Server":

@@ -7,9 +7,9 @@ revisions, one after the other in one run (so that each optimisation's effect is
 Each revision's `searchapp/` is exported with `git archive` into a temporary folder and run with
 that folder first on PYTHONPATH, under `python -P` (without it, `python -c` puts the current
 folder, this checkout, ahead of PYTHONPATH, and every "revision" ran the working tree's code:
-the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use `searchapp.index.rebuild` (both cores); the search
-timing uses the index built by the first revision (so that every revision reads the same
-files; later revisions must read older indexes, which they do) and `Archive.search` in-process.
+the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use `searchapp.index.rebuild` (both cores); each revision then
+searches the index it built itself (its own file format), or with `--search-only` the one the
+first revision built, or with `--index` an existing one, with `Archive.search` in-process.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.speed import CORPUS, ROOT, clean_articles, query_mix, run_measured, summary_ms, write_slices
+from bench.speed import (
+    CORPUS,
+    ROOT,
+    clean_articles,
+    query_mix,
+    run_measured,
+    summary_ms,
+    write_slices,
+)
 
 BUILD = """
 import sys, time
@@ -67,6 +75,7 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=2)
     parser.add_argument("--search-only", action="store_true", help="build with the first revision only")
     parser.add_argument("--repeat", type=int, default=1, help="rounds (revisions interleaved); medians reported")
+    parser.add_argument("--search-repeat", type=int, default=None, help="search rounds (default: --repeat)")
     parser.add_argument("--index", default=None, help="search this existing index (of the same slice); build nothing")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "speed-ab.json"))
     args = parser.parse_args()
@@ -75,8 +84,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="speed-ab-") as tmp:
         tmp = Path(tmp)
         articles = clean_articles(CORPUS, args.size)
-        source = write_slices(articles, [args.size], tmp)[args.size]
-        queries = [q["q"] for q in query_mix(articles, args.per_kind)]
+        # The query mix of `speed.py run --sizes 5000,...`: sampled from the 5k slice's titles.
+        first = min(5000, args.size)
+        slices = write_slices(articles, sorted({first, args.size}), tmp)
+        source = slices[args.size]
+        with open(slices[first], encoding="utf-8") as handle:
+            queries = [q["q"] for q in query_mix([json.loads(line) for line in handle], args.per_kind)]
         (tmp / "queries.json").write_text(json.dumps(queries, ensure_ascii=False))
         trees = {rev: export(rev, tmp / "trees") for rev in args.revs}
         builds: dict[str, list[dict]] = {}
@@ -97,10 +110,11 @@ def main() -> int:
                                       "peak_mib": max(r["peak_mib"] for r in runs),
                                       "articles_per_s": round(args.size / seconds, 1),
                                       "runs": [[round(r["seconds"], 2), r["cpu_s"]] for r in runs]}
-        index_dir = Path(args.index) if args.index else tmp / f"ix-{args.revs[0]}"
         rounds: dict[str, list[dict]] = {}
-        for _ in range(args.repeat):
+        for _ in range(args.search_repeat or args.repeat):
             for rev, tree in trees.items():
+                own = args.index is None and not args.search_only
+                index_dir = Path(args.index) if args.index else tmp / f"ix-{rev if own else args.revs[0]}"
                 out = subprocess.run([py, "-P", "-c", SEARCH, str(index_dir), str(tmp / "queries.json"), str(args.passes)],
                                      capture_output=True, text=True, check=True, env={"PYTHONPATH": str(tree)})
                 wall, cpu = json.loads(out.stdout)
