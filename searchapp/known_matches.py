@@ -5,9 +5,11 @@ union of the title, body and exact fields) with `skip_to`, in Python. At 40k art
 leapfrogging was three quarters of a 2-3 word request (BENCHMARKS.md), most of it spent on
 documents that have one word and not the other. The search already knows the matching
 documents exactly, from the posting-block sets that count the total and the facets
-(`search._SearcherData.docs`, checked against Whoosh's own matching in the tests); so the
+(`postings.RequestPostings.docs`, checked against Whoosh's own matching in the tests); so the
 query's own matcher is only asked to score those documents, each reached with one `skip_to`.
-Scores, and so the ranking, are Whoosh's own.
+Scores, and so the ranking, are Whoosh's own. Most queries are scored by `postings.py` now;
+this serves an And it leaves to Whoosh (sorted by date, or holding a kind of query it does
+not score).
 """
 
 from __future__ import annotations
