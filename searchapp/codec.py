@@ -18,8 +18,8 @@ field's lengths are decoded once per segment into a list, and a missing column i
 apart from its values (positions and characters): a search reads the numbers and weights of
 every posting of its words (to count, and to score, every match) but the values only of the
 few postings it shows or checks for a phrase. In Whoosh's block the three are one zlib'd pickle,
-and unpickling the values was 95 % of reading a block of the body (156 us a block, 5 us for
-the numbers and weights alone; BENCHMARKS.md).
+and decompressing and unpickling the values was 97 % of reading a block of the body (156 us a
+block, 5 us for the numbers and weights alone; BENCHMARKS.md).
 
 The codec object is pickled into the index's table of contents, so these classes must stay
 importable under these names for existing indexes to open.
@@ -50,7 +50,7 @@ class SearchappCodec(W3Codec):
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
     def postings_writer(self, dbfile, byteids=False):
-        return _InliningPostingsWriter(
+        return self._postings_writer_class()(
             dbfile,
             blocklimit=self._blocklimit,
             byteids=byteids,
@@ -60,6 +60,9 @@ class SearchappCodec(W3Codec):
 
     def per_document_reader(self, storage, segment):
         return _ColumnCachingPerDocReader(storage, segment)
+
+    def _postings_writer_class(self) -> type:
+        return _InliningPostingsWriter
 
 
 class _InliningPostingsWriter(W3PostingsWriter):
@@ -88,14 +91,8 @@ class _InliningPostingsWriter(W3PostingsWriter):
 class SplitBlockCodec(SearchappCodec):
     """SearchappCodec whose posting blocks keep the values apart (see the module's docstring)."""
 
-    def postings_writer(self, dbfile, byteids=False):
-        return _SplitBlockPostingsWriter(
-            dbfile,
-            blocklimit=self._blocklimit,
-            byteids=byteids,
-            compression=self._compression,
-            inlinelimit=self._inlinelimit,
-        )
+    def _postings_writer_class(self) -> type:
+        return _SplitBlockPostingsWriter
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if terminfo.is_inlined():

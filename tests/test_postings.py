@@ -12,12 +12,16 @@ from whoosh import query as wq
 from searchapp import codec, index
 from searchapp import postings as postings_module
 from searchapp.postings import RequestPostings
-from searchapp.search import Archive, _Search, _date_filter, _filtered, normalize_query, parse_params
+from searchapp.search import (
+    Archive,
+    _date_filter,
+    _filtered,
+    _Search,
+    normalize_query,
+    parse_params,
+)
 
-VOCABULARY = ("guvern ministru lege buget taxe impozit pensii salarii spital școală elevi profesori "
-              "drum autostradă tren avion port energie gaze petrol curent preț inflație bancă credit "
-              "dobândă euro leu bursă acțiuni firmă export import recoltă grâu porumb vin turism "
-              "soldați țară de la în și").split()
+VOCABULARY = ["guvern", "ministru", "lege", "buget", "taxe", "impozit", "pensii", "salarii", "spital", "școală", "elevi", "profesori", "drum", "autostradă", "tren", "avion", "port", "energie", "gaze", "petrol", "curent", "preț", "inflație", "bancă", "credit", "dobândă", "euro", "leu", "bursă", "acțiuni", "firmă", "export", "import", "recoltă", "grâu", "porumb", "vin", "turism", "soldați", "țară", "de", "la", "în", "și"]
 
 
 def _records(rng: random.Random, count: int, prefix: str) -> list[dict]:
