@@ -515,18 +515,25 @@ _WHOOSH = f"{os.sep}whoosh{os.sep}"
 # Code that reads index files, or computes only from the statistics read from them (scoring,
 # more-like-this key terms: a damaged length column makes them divide by zero).
 _WHOOSH_FILE_READERS = tuple(_WHOOSH + name for name in (
-    "filedb", "codec", "util", "index.py", "reading.py", "columns.py", "fields.py", "scoring.py", "classify.py"))
+    "filedb", "codec", "util", "index.py", "reading.py", "columns.py", "fields.py", "formats.py", "scoring.py",
+    "classify.py"))
+# Our own reader of posting blocks (SplitBlockMatcher) reads index files too.
+_OWN_FILE_READER = f"{os.sep}searchapp{os.sep}codec.py"
 
 
 def _raised_reading_index_files(exc: BaseException) -> bool:
-    """True when the innermost Whoosh frame of the error is code that reads index files (not,
-    say, the query parser): the mark of a damaged index, not of a bad query or a bug."""
+    """True when the innermost index-reading frame of the error (Whoosh's or our codec's) is
+    code that reads index files (not, say, the query parser): the mark of a damaged index, not
+    of a bad query or a bug."""
     innermost, tb = None, exc.__traceback__
     while tb is not None:
-        if _WHOOSH in tb.tb_frame.f_code.co_filename:
-            innermost = tb.tb_frame.f_code.co_filename
+        filename = tb.tb_frame.f_code.co_filename
+        if _WHOOSH in filename or filename.endswith(_OWN_FILE_READER):
+            innermost = filename
         tb = tb.tb_next
-    return innermost is not None and any(name in innermost for name in _WHOOSH_FILE_READERS)
+    if innermost is None:
+        return False
+    return innermost.endswith(_OWN_FILE_READER) or any(name in innermost for name in _WHOOSH_FILE_READERS)
 
 
 class _Search:
@@ -619,7 +626,7 @@ class _Search:
         # Filters go into the query (see _filtered), not into the collector: Whoosh's
         # TimeLimitCollector bypasses a wrapped FilterCollector's checks.
         timed = _DeadlineCollector(collector, timelimit=setting("search_time_limit"))
-        filtered = _filtered(query, _date_filter(params, with_facet_selection))
+        filtered = self._filtered_query(query, with_facet_selection)
         try:
             self.searcher.search_with_collector(self._driven(filtered, query, with_facet_selection), timed)
         except TimeLimit:
@@ -633,7 +640,7 @@ class _Search:
         docs = self._matched_in_time(query, with_facet_selection)
         if docs is None:
             return None
-        filtered = _filtered(query, _date_filter(self.params, with_facet_selection))
+        filtered = self._filtered_query(query, with_facet_selection)
         try:
             scores = self.postings.scores(filtered, docs)
         except TimeLimit:
@@ -672,15 +679,19 @@ class _Search:
 
     def _matched_in_time(self, query: wq.Query, with_facet_selection: bool):
         """The matching document numbers, or None once the time limit has passed."""
-        # Without a year or month selection both filters are the same: compute the set once.
+        try:
+            return self.postings.docs(self._filtered_query(query, with_facet_selection))
+        except TimeLimit:
+            return None
+
+    def _filtered_query(self, query: wq.Query, with_facet_selection: bool) -> wq.Query:
+        """`query` with this request's date filters: one object per query and filter, so that
+        its matches are found once (RequestPostings memoises them by query)."""
+        # Without a year or month selection both filters are the same.
         key = (id(query), with_facet_selection and self._facets_need_own_pass())
-        memo = self.__dict__.setdefault("_matched_memo", {})
+        memo = self.__dict__.setdefault("_filtered_memo", {})
         if key not in memo:
-            try:
-                docs = self.postings.docs(_filtered(query, _date_filter(self.params, with_facet_selection)))
-            except TimeLimit:
-                return None
-            memo[key] = (query, docs)
+            memo[key] = (query, _filtered(query, _date_filter(self.params, with_facet_selection)))
         return memo[key][1]
 
     def _facets_need_own_pass(self) -> bool:

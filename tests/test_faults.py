@@ -570,6 +570,26 @@ def test_randomly_corrupted_files_are_a_domain_error_or_a_right_answer(seed_inde
                 pytest.fail(f"{how} {target.name}: raw {type(exc).__name__}: {exc}")
 
 
+def test_damaged_values_of_a_posting_block_are_a_domain_error(seed_index, tmp_path, monkeypatch):
+    """A block's values are decompressed by searchapp's own codec, only when a snippet or a
+    phrase asks for them; damage found there is the index's, named as such (the random test
+    above met it as a raw zlib.error)."""
+    import zlib
+
+    from searchapp import codec
+
+    def damaged(data):
+        raise zlib.error("Error -3 while decompressing data: invalid distance too far back")
+
+    ix = tmp_path / "ix"
+    shutil.copytree(seed_index, ix, symlinks=True)
+    archive = Archive(ix)
+    assert archive.search(parse_params({"q": "soldati"})).total  # the index is whole
+    monkeypatch.setattr(codec, "zlib", type("Zlib", (), {"decompress": staticmethod(damaged)}))
+    with pytest.raises(IndexUnreadable, match="searchapp reindex"):
+        Archive(ix).search(parse_params({"q": '"soldați ruși"'}))
+
+
 # --- hostile source folders ---------------------------------------------------------------------
 
 
