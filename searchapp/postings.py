@@ -5,7 +5,8 @@ document in Python, and through position spans for phrases. At 40k articles that
 most of a request (BENCHMARKS.md): a phrase's documents took 0.5 s to list through Whoosh's span
 matchers and as long again to collect, and an And's leapfrogging `skip_to` calls were three
 quarters of a 2-3 word query. Here each term's postings are read once per request a whole
-block at a time (ids, weights and, for phrases, positions), the sets of matching documents come
+block at a time (ids and weights; positions only when a phrase or a snippet asks for them, a
+block at a time), the sets of matching documents come
 from set algebra on them, and the scores from Whoosh's own scorer objects (`BM25F.scorer`,
 `_score(weight, length)`), summed as Whoosh's matchers sum them (And, Or, AndMaybe: sum of the
 parts that match; a ConstantScoreQuery: its constant; a phrase: its words' scores in its field).
@@ -166,7 +167,7 @@ class RequestPostings:
             return docs
         if isinstance(query, wq.Every):
             return self.live()
-        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+        if _is_null(query):
             return frozenset()
         if isinstance(query, wq.ConstantScoreQuery):
             return self.docs(query.child)
@@ -210,8 +211,8 @@ class RequestPostings:
         if memo is not None and memo[0] is phrase:
             return memo[1]
         matches: dict[int, list[tuple[LeafPostings, int]]] = {}
-        texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
-        if texts and all(text is not None for text in texts):
+        texts = self._phrase_terms(phrase)
+        if texts:
             by_term = [self.postings(phrase.fieldname, text) for text in texts]
             decode = self.searcher.schema[phrase.fieldname].format.decoder("positions")
             for subsearcher, offset in self.searcher.leaf_searchers():
@@ -227,6 +228,11 @@ class RequestPostings:
                 self._check_time()
         self._phrases[id(phrase)] = (phrase, matches)
         return matches
+
+    def _phrase_terms(self, phrase: wq.Phrase) -> list | None:
+        """The phrase's words as index terms, or None when one of them cannot be one."""
+        texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
+        return texts if texts and all(text is not None for text in texts) else None
 
     def characters(self, fieldname: str, texts, docs: list[int]) -> dict[int, list[tuple[int, int]]]:
         """(start, end) of each occurrence of the terms `texts` in each of `docs` (top-level
@@ -274,14 +280,14 @@ class RequestPostings:
             return self._scores(query.a, self._within(query, docs))
         if type(query) is wq.Phrase and self._phrase_supported(query):
             return _boosted(self._phrase_scores(query, docs), query.boost)
-        if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+        if _is_null(query):
             return {}
         raise _Unsupported(type(query).__name__)
 
     def _coordinated(self, query: wq.Or, scores: dict[int, float]) -> dict[int, float]:
         """Whoosh's CoordMatcher: an Or with a `scale` rescales each score by how many of its
         terms (one per field) the document has, out of those its segment has (V-Twin's SQR)."""
-        terms = [node for node in query.leaves() if node is not wq.NullQuery and not isinstance(node, type(wq.NullQuery))]
+        terms = [node for node in query.leaves() if not _is_null(node)]
         if not all(type(node) is wq.Term for node in terms):
             raise _Unsupported("coordination over other than terms")
         matching: dict[int, int] = dict.fromkeys(scores, 0)
@@ -320,7 +326,7 @@ class RequestPostings:
 
     def _phrase_scores(self, phrase: wq.Phrase, docs) -> dict[int, float]:
         # Whoosh scores a phrase as the intersection of its words: the sum of their scores.
-        texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
+        texts = self._phrase_terms(phrase)
         scorers: dict[tuple[int, int], tuple[WeightLengthScorer, Callable[[int], int]]] = {}
         scores: dict[int, float] = {}
         for doc, where in self._phrase_matches(phrase).items():
@@ -398,6 +404,10 @@ def _in_sequence(positions: list[list[int]], slop: int) -> bool:
         if not ends:
             return False
     return True
+
+
+def _is_null(query: wq.Query) -> bool:
+    return isinstance(query, type(wq.NullQuery))
 
 
 def _term_bytes(searcher: Searcher, term: wq.Term):

@@ -781,8 +781,8 @@ def _lead(text: str, chars: int) -> str:
 # highlighter re-analysing every hit's whole text, and the `groupedby` facet collection doing
 # Python work for every matching article. Snippets now come from the character positions stored
 # with the body's postings (the field has chars=True), and totals and facet counts from sets of
-# document numbers read straight from the posting blocks, counted against one month-per-document
-# list that is built once per searcher.
+# document numbers read straight from the posting blocks (postings.py), counted against one
+# month-per-document list that is built once per searcher.
 
 
 class _SearcherData:
