@@ -7,8 +7,8 @@ revisions, one after the other in one run (so that each optimisation's effect is
 Each revision's `searchapp/` is exported with `git archive` into a temporary folder and run with
 that folder first on PYTHONPATH, under `python -P` (without it, `python -c` puts the current
 folder, this checkout, ahead of PYTHONPATH, and every "revision" ran the working tree's code:
-the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use `searchapp.index.rebuild` (both cores); each revision then
-searches the index it built itself (its own file format), or with `--search-only` the one the
+the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use
+`searchapp.index.rebuild` (both cores); each revision then searches the index it built itself (its own file format), or with `--search-only` the one the
 first revision built, or with `--index` an existing one, with `Archive.search` in-process.
 """
 
