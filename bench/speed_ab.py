@@ -8,8 +8,9 @@ Each revision's `searchapp/` is exported with `git archive` into a temporary fol
 that folder first on PYTHONPATH, under `python -P` (without it, `python -c` puts the current
 folder, this checkout, ahead of PYTHONPATH, and every "revision" ran the working tree's code:
 the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use
-`searchapp.index.rebuild` (both cores); each revision then searches the index it built itself (its own file format), or with `--search-only` the one the
-first revision built, or with `--index` an existing one, with `Archive.search` in-process.
+`searchapp.index.rebuild` (both cores); each revision then searches the index it built itself
+(its own file format), or with `--search-only` the one the first revision built, or with
+`--index` an existing one, with `Archive.search` in-process.
 """
 
 from __future__ import annotations
