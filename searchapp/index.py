@@ -31,11 +31,13 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.formats import Characters
 from whoosh.index import Index
 from whoosh.query import Term
 
 from . import analysis
 from .codec import SplitBlockCodec
+from .formats import PackedCharacters, PackedPositions
 from .errors import IndexLocked, IndexMissing, IndexUnreadable
 from .sources import Article, Problem, ReadReport, read_articles
 
@@ -95,13 +97,20 @@ def exact_words(text: str) -> str:
     return " ".join(word for word in analysis.words(text) if not word.isascii())
 
 
+def with_packed_positions(field: TEXT) -> TEXT:
+    """The field, its positions (and characters) stored as packed integers (`formats.py`)."""
+    packed = PackedCharacters if isinstance(field.format, Characters) else PackedPositions
+    field.format = packed(field_boost=field.format.field_boost)
+    return field
+
+
 def build_schema() -> Schema:
     folded = analysis.folded_analyzer()
     exact = analysis.exact_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=folded, stored=True, field_boost=TITLE_BOOST),
-        body=SpelledText(analyzer=folded, stored=True, chars=True, spelling=True),
+        title=with_packed_positions(TEXT(analyzer=folded, stored=True, field_boost=TITLE_BOOST)),
+        body=with_packed_positions(SpelledText(analyzer=folded, stored=True, chars=True, spelling=True)),
         exact=DiacriticText(analyzer=exact, phrase=False),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),

@@ -186,6 +186,29 @@ def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatc
     assert _field_lengths(tmp_path / "ours") == _field_lengths(tmp_path / "other")
 
 
+def test_packed_positions_index_what_whooshs_formats_index(tmp_path, monkeypatch):
+    """The title and body store positions (and characters) packed (formats.py); decoded, they
+    are what Whoosh's own Positions and Characters store, posting for posting."""
+    index.rebuild(tmp_path / "ours", [SEEDS], procs=1)
+    monkeypatch.setattr(index, "with_packed_positions", lambda field: field)
+    index.rebuild(tmp_path / "whooshs", [SEEDS], procs=1)
+
+    ours, theirs = _decoded_positions(tmp_path / "ours"), _decoded_positions(tmp_path / "whooshs")
+    assert ours == theirs
+    assert sum(len(positions) for postings in ours.values() for _id, _w, positions in postings) > 1000
+
+
+def _decoded_positions(index_dir: Path) -> dict:
+    ix = index.open_index(index_dir)
+    decoders = {"title": ix.schema["title"].format.decode_positions,
+                "body": ix.schema["body"].format.decode_characters}
+    with ix.reader() as reader:
+        return {
+            (fieldname, text): [(m.id(), m.weight(), decoders[fieldname](m.value())) for m in _walk(reader.postings(fieldname, text))]
+            for fieldname, text in reader.all_terms() if fieldname in decoders
+        }
+
+
 def _field_lengths(index_dir: Path) -> list:
     with index.open_index(index_dir).reader() as reader:
         fields = ("title", "body", "exact", "spell_body", "id")

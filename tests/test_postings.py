@@ -88,8 +88,10 @@ def test_segments_of_another_codec_have_their_lengths_read_through_whoosh(archiv
 
 def test_indexes_of_the_earlier_codec_are_read_alike(tmp_path_factory, monkeypatch):
     """Indexes written before SplitBlockCodec have Whoosh's posting blocks (values unpickled
-    with the numbers); the same documents and scores come out of them."""
+    with the numbers) and Whoosh's position formats (pickled deltas, before formats.py); the
+    same documents and scores come out of them."""
     monkeypatch.setattr(index, "SplitBlockCodec", codec.SearchappCodec)
+    monkeypatch.setattr(index, "with_packed_positions", lambda field: field)
     earlier = _archive(tmp_path_factory)
     assert _block_readers(earlier) == {"W3LeafMatcher"}
     checked = sum(_matches_whoosh(earlier, q, {}) for q in _queries(random.Random(5)))
