@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -193,7 +193,7 @@ class RequestPostings:
                 result |= self.docs(sub)
             return result
         if type(query) is wq.Phrase and self._phrase_supported(query):
-            return frozenset(self._phrase_matches(query))
+            return frozenset(doc for segment in self._phrase_matches(query) for doc in segment.top_level_docs())
         return set(query.docs(self.searcher))  # ranges and the rest: Whoosh's own way
 
     def _phrase_supported(self, phrase: wq.Phrase) -> bool:
@@ -203,28 +203,23 @@ class RequestPostings:
         field_format = schema[phrase.fieldname].format
         return field_format is not None and field_format.supports("positions")
 
-    def _phrase_matches(self, phrase: wq.Phrase) -> dict[int, list[tuple[LeafPostings, int]]]:
+    def _phrase_matches(self, phrase: wq.Phrase) -> list[_SegmentPhrase]:
         """The documents where the phrase's words stand in order, each next word 1 to `slop`
-        positions after the previous (Whoosh's SpanNear2 with mindist=1), each mapped to its
-        words' postings (segment, index), for their scores."""
+        positions after the previous (Whoosh's SpanNear2 with mindist=1), segment by segment,
+        with the index of each word's posting in each, for their scores."""
         memo = self._phrases.get(id(phrase))
         if memo is not None and memo[0] is phrase:
             return memo[1]
-        matches: dict[int, list[tuple[LeafPostings, int]]] = {}
+        matches: list[_SegmentPhrase] = []
         texts = self._phrase_terms(phrase)
         if texts:
             by_term = [self.postings(phrase.fieldname, text) for text in texts]
             decode = self.searcher.schema[phrase.fieldname].format.decoder("positions")
-            for subsearcher, offset in self.searcher.leaf_searchers():
+            for subsearcher, _offset in self.searcher.leaf_searchers():
                 leaves = [next((leaf for leaf in term if leaf.searcher is subsearcher), None) for term in by_term]
                 if any(leaf is None for leaf in leaves):
                     continue  # a word missing from this segment
-                where = [{doc: i for i, doc in enumerate(leaf.ids)} for leaf in leaves]
-                for doc in set(where[0]).intersection(*where[1:]).difference(leaves[0].deleted):
-                    indexes = [w[doc] for w in where]
-                    positions = [decode(leaf.values[i]) for leaf, i in zip(leaves, indexes)]
-                    if _in_sequence(positions, phrase.slop):
-                        matches[offset + doc] = list(zip(leaves, indexes))
+                matches.append(_SegmentPhrase.found(leaves, decode, phrase.slop))
                 self._check_time()
         self._phrases[id(phrase)] = (phrase, matches)
         return matches
@@ -325,22 +320,18 @@ class RequestPostings:
         return scores
 
     def _phrase_scores(self, phrase: wq.Phrase, docs) -> dict[int, float]:
-        # Whoosh scores a phrase as the intersection of its words: the sum of their scores.
+        # Whoosh scores a phrase as the intersection of its words: the sum of their scores,
+        # added word after word.
         texts = self._phrase_terms(phrase)
-        scorers: dict[tuple[int, int], tuple[WeightLengthScorer, Callable[[int], int]]] = {}
         scores: dict[int, float] = {}
-        for doc, where in self._phrase_matches(phrase).items():
-            if doc not in docs:
-                continue
-            total = 0.0
-            for word, (leaf, i) in enumerate(where):
-                scoring = scorers.get((word, id(leaf)))
-                if scoring is None:
-                    scoring = scorers[word, id(leaf)] = (self._scorer(leaf.searcher, phrase.fieldname, texts[word]),
-                                                         self._length_of(leaf, phrase.fieldname))
-                scorer, length = scoring
-                total += scorer._score(leaf.weights[i], length(leaf.ids[i]))
-            scores[doc] = total
+        for segment in self._phrase_matches(phrase):
+            offset = segment.leaves[0].offset
+            totals = [0.0] * len(segment.docs)
+            for leaf, text, indexes in zip(segment.leaves, texts, segment.indexes):
+                score = self._scorer(leaf.searcher, phrase.fieldname, text)._score
+                length, weights = self._length_of(leaf, phrase.fieldname), leaf.weights
+                totals = [total + score(weights[i], length(doc)) for total, doc, i in zip(totals, segment.docs, indexes)]
+            scores.update((offset + doc, total) for doc, total in zip(segment.docs, totals) if offset + doc in docs)
         return scores
 
     @staticmethod
@@ -357,6 +348,35 @@ class RequestPostings:
         if not isinstance(scorer, WeightLengthScorer) or not hasattr(scorer, "dfl"):
             raise _Unsupported(type(scorer).__name__)
         return scorer
+
+
+@dataclass
+class _SegmentPhrase:
+    """A phrase's matches in one segment: its words' postings there (`leaves`), the matching
+    documents (segment numbers, increasing) and, for each word, its posting's index in each."""
+
+    leaves: list[LeafPostings]
+    docs: list[int]
+    indexes: list[list[int]]
+
+    @classmethod
+    def found(cls, leaves: list[LeafPostings], decode: Callable[[bytes], list[int]], slop: int) -> _SegmentPhrase:
+        where = [{doc: i for i, doc in enumerate(leaf.ids)} for leaf in leaves]
+        candidates = set(where[0]).intersection(*where[1:]).difference(leaves[0].deleted)
+        values = [leaf.values for leaf in leaves]
+        docs: list[int] = []
+        indexes: list[list[int]] = [[] for _ in leaves]
+        for doc in sorted(candidates):  # in order: each block of values is read once, in file order
+            found = [w[doc] for w in where]
+            if _in_sequence([decode(v[i]) for v, i in zip(values, found)], slop):
+                docs.append(doc)
+                for column, i in zip(indexes, found):
+                    column.append(i)
+        return cls(leaves, docs, indexes)
+
+    def top_level_docs(self) -> Iterator[int]:
+        offset = self.leaves[0].offset
+        return (offset + doc for doc in self.docs)
 
 
 class _Unsupported(Exception):
@@ -397,9 +417,12 @@ def _indexes_within(leaf: LeafPostings, docs) -> list[int]:
 
 def _in_sequence(positions: list[list[int]], slop: int) -> bool:
     """Whether some position of each word follows one of the previous word's by 1..slop."""
-    ends = set(positions[0])
+    ends = positions[0]
     for following in positions[1:]:
-        reachable = {end + gap for end in ends for gap in range(1, slop + 1)}
+        if slop == 1:  # a plain phrase: the next position, at C speed
+            reachable = set(map((1).__add__, ends))
+        else:
+            reachable = {end + gap for end in ends for gap in range(1, slop + 1)}
         ends = reachable.intersection(following)
         if not ends:
             return False

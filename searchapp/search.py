@@ -517,8 +517,9 @@ _WHOOSH = f"{os.sep}whoosh{os.sep}"
 _WHOOSH_FILE_READERS = tuple(_WHOOSH + name for name in (
     "filedb", "codec", "util", "index.py", "reading.py", "columns.py", "fields.py", "formats.py", "scoring.py",
     "classify.py"))
-# Our own reader of posting blocks (SplitBlockMatcher) reads index files too.
-_OWN_FILE_READER = f"{os.sep}searchapp{os.sep}codec.py"
+# Our own reader of posting blocks (SplitBlockMatcher) and decoder of posting values read
+# index files too.
+_OWN_FILE_READERS = tuple(f"{os.sep}searchapp{os.sep}{name}" for name in ("codec.py", "formats.py"))
 
 
 def _raised_reading_index_files(exc: BaseException) -> bool:
@@ -528,12 +529,12 @@ def _raised_reading_index_files(exc: BaseException) -> bool:
     innermost, tb = None, exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if _WHOOSH in filename or filename.endswith(_OWN_FILE_READER):
+        if _WHOOSH in filename or filename.endswith(_OWN_FILE_READERS):
             innermost = filename
         tb = tb.tb_next
     if innermost is None:
         return False
-    return innermost.endswith(_OWN_FILE_READER) or any(name in innermost for name in _WHOOSH_FILE_READERS)
+    return innermost.endswith(_OWN_FILE_READERS) or any(name in innermost for name in _WHOOSH_FILE_READERS)
 
 
 class _Search:

@@ -590,6 +590,25 @@ def test_damaged_values_of_a_posting_block_are_a_domain_error(seed_index, tmp_pa
         Archive(ix).search(parse_params({"q": '"soldați ruși"'}))
 
 
+def test_damaged_packed_positions_are_a_domain_error(seed_index, tmp_path, monkeypatch):
+    """Positions are decoded by searchapp's own format (formats.py); a value cut short there
+    is the index's damage, named as such, not a raw ValueError from `array`."""
+    import pickle
+    import zlib
+
+    from searchapp import codec
+
+    def cut_values(raw):  # the block's values as stored, each one byte short
+        return pickle.dumps(tuple(value[:-1] for value in pickle.loads(zlib.decompress(raw))))
+
+    ix = tmp_path / "ix"
+    shutil.copytree(seed_index, ix, symlinks=True)
+    assert Archive(ix).search(parse_params({"q": '"soldați ruși"'})).total  # the index is whole
+    monkeypatch.setattr(codec, "zlib", type("Zlib", (), {"decompress": staticmethod(cut_values)}))
+    with pytest.raises(IndexUnreadable, match="searchapp reindex"):
+        Archive(ix).search(parse_params({"q": '"soldați ruși"'}))
+
+
 # --- hostile source folders ---------------------------------------------------------------------
 
 
