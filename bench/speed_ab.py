@@ -3,6 +3,7 @@ revisions, one after the other in one run (so that each optimisation's effect is
 
     .venv/bin/python -m bench.speed_ab --size 5000 [--repeat 3] REV [REV ...]
     .venv/bin/python -m bench.speed_ab --size 40000 --index INDEX_DIR --repeat 5 REV [REV ...]
+    .venv/bin/python -m bench.speed_ab --size 160000 --index-of A=DIR_A --index-of B=DIR_B --repeat 5 A B
 
 Each revision's `searchapp/` is exported with `git archive` into a temporary folder and run with
 that folder first on PYTHONPATH, under `python -P` (without it, `python -c` puts the current
@@ -10,7 +11,8 @@ folder, this checkout, ahead of PYTHONPATH, and every "revision" ran the working
 the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use
 `searchapp.index.rebuild` (both cores); each revision then searches the index it built itself
 (its own file format), or with `--search-only` the one the first revision built, or with
-`--index` an existing one, with `Archive.search` in-process.
+`--index` an existing one, or with `--index-of` one built beforehand by that revision (at 160k a
+build takes 10 minutes), with `Archive.search` in-process.
 """
 
 from __future__ import annotations
@@ -78,8 +80,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="rounds (revisions interleaved); medians reported")
     parser.add_argument("--search-repeat", type=int, default=None, help="search rounds (default: --repeat)")
     parser.add_argument("--index", default=None, help="search this existing index (of the same slice); build nothing")
+    parser.add_argument("--index-of", action="append", default=[], metavar="REV=DIR",
+                        help="revision REV searches the existing index DIR (of the same slice, built by REV); "
+                             "with one for every revision, nothing is built")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "speed-ab.json"))
     args = parser.parse_args()
+    index_of = dict(item.split("=", 1) for item in args.index_of)
+    if index_of and set(index_of) != set(args.revs):
+        parser.error("--index-of needs an index for every revision")
     py = str(ROOT / ".venv" / "bin" / "python")
     results = {"command": " ".join(sys.argv), "size": args.size, "builds": {}, "search": {}}
     with tempfile.TemporaryDirectory(prefix="speed-ab-") as tmp:
@@ -96,7 +104,7 @@ def main() -> int:
         builds: dict[str, list[dict]] = {}
         # Rounds interleave the revisions (A B C A B C ...), so that a slow spell of the shared
         # machine falls on every revision alike; the table takes each revision's median.
-        for _ in range(args.repeat if args.index is None else 0):
+        for _ in range(args.repeat if args.index is None and not index_of else 0):
             for rev, tree in list(trees.items())[: 1 if args.search_only else None]:
                 index_dir = tmp / f"ix-{rev}"
                 shutil.rmtree(index_dir, ignore_errors=True)
@@ -115,7 +123,7 @@ def main() -> int:
         for _ in range(args.search_repeat or args.repeat):
             for rev, tree in trees.items():
                 own = args.index is None and not args.search_only
-                index_dir = Path(args.index) if args.index else tmp / f"ix-{rev if own else args.revs[0]}"
+                index_dir = Path(index_of.get(rev) or args.index or tmp / f"ix-{rev if own else args.revs[0]}")
                 out = subprocess.run([py, "-P", "-c", SEARCH, str(index_dir), str(tmp / "queries.json"), str(args.passes)],
                                      capture_output=True, text=True, check=True, env={"PYTHONPATH": str(tree)})
                 wall, cpu = json.loads(out.stdout)

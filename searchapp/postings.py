@@ -26,7 +26,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TimeLimit
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.scoring import WeightLengthScorer
+from whoosh.scoring import BM25FScorer, WeightLengthScorer
 from whoosh.searching import Searcher
 
 from .codec import SplitBlockMatcher, field_lengths
@@ -312,11 +312,9 @@ class RequestPostings:
     def _term_scores(self, fieldname: str, text, leaves: list[LeafPostings], docs) -> dict[int, float]:
         scores: dict[int, float] = {}
         for leaf in leaves:
-            scorer = self._scorer(leaf.searcher, fieldname, text)
-            offset, score, length = leaf.offset, scorer._score, self._length_of(leaf, fieldname)
-            for i in _indexes_within(leaf, docs):
-                doc = leaf.ids[i]
-                scores[offset + doc] = score(leaf.weights[i], length(doc))
+            indexes = _indexes_within(leaf, docs)
+            found = [leaf.offset + leaf.ids[i] for i in indexes] if leaf.offset else [leaf.ids[i] for i in indexes]
+            scores.update(zip(found, self._posting_scores(leaf, fieldname, text, indexes)))
         return scores
 
     def _phrase_scores(self, phrase: wq.Phrase, docs) -> dict[int, float]:
@@ -325,14 +323,28 @@ class RequestPostings:
         texts = self._phrase_terms(phrase)
         scores: dict[int, float] = {}
         for segment in self._phrase_matches(phrase):
-            offset = segment.leaves[0].offset
             totals = [0.0] * len(segment.docs)
             for leaf, text, indexes in zip(segment.leaves, texts, segment.indexes):
-                score = self._scorer(leaf.searcher, phrase.fieldname, text)._score
-                length, weights = self._length_of(leaf, phrase.fieldname), leaf.weights
-                totals = [total + score(weights[i], length(doc)) for total, doc, i in zip(totals, segment.docs, indexes)]
-            scores.update((offset + doc, total) for doc, total in zip(segment.docs, totals) if offset + doc in docs)
+                word_scores = self._posting_scores(leaf, phrase.fieldname, text, indexes)
+                totals = [total + score for total, score in zip(totals, word_scores)]
+            scores.update((doc, total) for doc, total in zip(segment.top_level_docs(), totals) if doc in docs)
         return scores
+
+    def _posting_scores(self, leaf: LeafPostings, fieldname: str, text, indexes: list[int]) -> list[float]:
+        """The scores Whoosh's scorer gives the term's postings at `indexes` in this segment."""
+        scorer = self._scorer(leaf.searcher, fieldname, text)
+        weights = [leaf.weights[i] for i in indexes]
+        lengths = list(map(self._length_of(leaf, fieldname), [leaf.ids[i] for i in indexes]))
+        if type(scorer) is not BM25FScorer:
+            return list(map(scorer._score, weights, lengths))
+        # Whoosh's `bm25()` for BM25FScorer._score, inlined with its operations in the same order
+        # (so the same floats): a function call per posting was half of a common word's request
+        # at 160k articles (BENCHMARKS.md). A length's part of the denominator is computed once
+        # per distinct length (Whoosh stores lengths as one of 256 byte values).
+        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+        k1_plus_1, one_minus_b = k1 + 1, 1 - b
+        norms = {length: k1 * (one_minus_b + b * length / avgfl) for length in set(lengths)}
+        return [idf * ((tf * k1_plus_1) / (tf + norms[length])) for tf, length in zip(weights, lengths)]
 
     @staticmethod
     def _length_of(leaf: LeafPostings, fieldname: str) -> Callable[[int], int]:

@@ -98,6 +98,23 @@ def test_indexes_of_the_earlier_codec_are_read_alike(tmp_path_factory, monkeypat
     assert checked > 130
 
 
+def test_posting_scores_are_whooshs_own_floats(archive):
+    """The BM25 inlined in postings.py gives exactly the floats of Whoosh's scorer."""
+    compared = 0
+    with archive.searcher() as searcher:
+        postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
+        terms = [(f, t) for f, t in searcher.reader().all_terms() if f in ("title", "body")]
+        for fieldname, text in terms:
+            for leaf in postings.postings(fieldname, text):
+                indexes = list(range(0, len(leaf.ids), 2))
+                scorer = postings._scorer(leaf.searcher, fieldname, text)
+                length = postings._length_of(leaf, fieldname)
+                expected = [scorer._score(leaf.weights[i], length(leaf.ids[i])) for i in indexes]
+                assert postings._posting_scores(leaf, fieldname, text, indexes) == expected, (fieldname, text)
+                compared += len(indexes)
+    assert compared > 5000
+
+
 def test_relaxed_queries_are_coordinated_as_whoosh_does(archive):
     questions = [q for q in _queries(random.Random(8)) if len(q.split()) > 1 and not set('"-()*') & set(q)]
     questions += ["guvern ministru lege buget taxe inexistent", "soldați țară și de la școală", "vin vin porumb"]
