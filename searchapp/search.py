@@ -522,6 +522,17 @@ _WHOOSH_FILE_READERS = tuple(_WHOOSH + name for name in (
 _OWN_FILE_READERS = tuple(f"{os.sep}searchapp{os.sep}{name}" for name in ("codec.py", "formats.py"))
 
 
+def _best(scores: dict[int, float], count: int) -> list[tuple[float, int]]:
+    """The `count` best (score, document number), best first; among equal scores the lower
+    document number, as Whoosh orders them."""
+    if len(scores) > 4 * count > 0:
+        # The cut-off score from the bare floats first (no tuple per match): at 160k articles a
+        # common word has tens of thousands of matches for a page of ten.
+        cutoff = heapq.nlargest(count, scores.values())[-1]
+        scores = {doc: score for doc, score in scores.items() if score >= cutoff}
+    return [(-negated, doc) for negated, doc in sorted((-score, doc) for doc, score in scores.items())[:count]]
+
+
 def _raised_reading_index_files(exc: BaseException) -> bool:
     """True when the innermost index-reading frame of the error (Whoosh's or our codec's) is
     code that reads index files (not, say, the query parser): the mark of a damaged index, not
@@ -648,9 +659,7 @@ class _Search:
             return None
         if scores is None:
             return None
-        # Best score first; among equal scores the lower document number, as Whoosh orders them.
-        best = heapq.nsmallest(self.params.page * self.params.per_page, ((-s, d) for d, s in scores.items()))
-        return Results(self.searcher, filtered, [(-negated, doc) for negated, doc in best])
+        return Results(self.searcher, filtered, _best(scores, self.params.page * self.params.per_page))
 
     def _cut_short(self) -> None:
         if not self.partial:

@@ -346,3 +346,14 @@ def test_the_top_hits_are_the_best_scored_of_all_matches(many):
             if len(got) != len(best) or any(abs(g - b) > 1e-3 for g, b in zip(got, best)):
                 wrong.append(q)
     assert wrong == []
+
+
+@given(st.dictionaries(st.integers(0, 10_000), st.sampled_from([0.5, 1.0, 1.25, 2.0, 3.5]) | st.floats(0, 50)),
+       st.integers(1, 30))
+def test_the_best_hits_are_the_top_of_a_full_sort(scores, count):
+    """search._best (a cut-off first, then a sort of what passes it) gives what sorting every
+    match would: best score first, equal scores in document order."""
+    from searchapp.search import _best
+
+    everything = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:count]
+    assert _best(scores, count) == [(score, doc) for doc, score in everything]
