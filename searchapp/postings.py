@@ -110,12 +110,26 @@ class _Values:
 
     def __getitem__(self, i: int) -> bytes:
         block = bisect_right(self._starts, i) - 1
+        return self._block(block)[i - self._starts[block]]
+
+    def take(self, indexes: list[int]) -> list[bytes]:
+        """The values at `indexes` (increasing), block by block."""
+        starts, taken, i = self._starts, [], 0
+        while i < len(indexes):
+            block = bisect_right(starts, indexes[i]) - 1
+            j = bisect_left(indexes, starts[block + 1], i) if block + 1 < len(starts) else len(indexes)
+            values, start = self._block(block), starts[block]
+            taken.extend([values[k - start] for k in indexes[i:j]])
+            i = j
+        return taken
+
+    def _block(self, block: int):
         values = self._blocks[block]
         if isinstance(values, int):
             self._matcher._goto(values)
             self._matcher._read_values()
             values = self._blocks[block] = self._matcher._values
-        return values[i - self._starts[block]]
+        return values
 
 
 class RequestPostings:
@@ -335,8 +349,8 @@ class RequestPostings:
         scorer = self._scorer(leaf.searcher, fieldname, text)
         weights = [leaf.weights[i] for i in indexes]
         lengths = list(map(self._length_of(leaf, fieldname), [leaf.ids[i] for i in indexes]))
-        if type(scorer) is not BM25FScorer:
-            return list(map(scorer._score, weights, lengths))
+        if type(scorer) is not BM25FScorer or None in lengths:  # None: a damaged length column,
+            return list(map(scorer._score, weights, lengths))  # which Whoosh's scorer fails on
         # Whoosh's `bm25()` for BM25FScorer._score, inlined with its operations in the same order
         # (so the same floats): a function call per posting was half of a common word's request
         # at 160k articles (BENCHMARKS.md). A length's part of the denominator is computed once
@@ -374,17 +388,11 @@ class _SegmentPhrase:
     @classmethod
     def found(cls, leaves: list[LeafPostings], decode: Callable[[bytes], list[int]], slop: int) -> _SegmentPhrase:
         where = [{doc: i for i, doc in enumerate(leaf.ids)} for leaf in leaves]
-        candidates = set(where[0]).intersection(*where[1:]).difference(leaves[0].deleted)
-        values = [leaf.values for leaf in leaves]
-        docs: list[int] = []
-        indexes: list[list[int]] = [[] for _ in leaves]
-        for doc in sorted(candidates):  # in order: each block of values is read once, in file order
-            found = [w[doc] for w in where]
-            if _in_sequence([decode(v[i]) for v, i in zip(values, found)], slop):
-                docs.append(doc)
-                for column, i in zip(indexes, found):
-                    column.append(i)
-        return cls(leaves, docs, indexes)
+        candidates = sorted(set(where[0]).intersection(*where[1:]).difference(leaves[0].deleted))
+        found = [list(map(w.__getitem__, candidates)) for w in where]  # each word's posting index
+        values = [leaf.values.take(indexes) for leaf, indexes in zip(leaves, found)]
+        matched = [k for k, value in enumerate(zip(*values)) if _in_sequence(list(map(decode, value)), slop)]
+        return cls(leaves, [candidates[k] for k in matched], [[column[k] for k in matched] for column in found])
 
     def top_level_docs(self) -> Iterator[int]:
         offset = self.leaves[0].offset
