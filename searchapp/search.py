@@ -522,17 +522,6 @@ _WHOOSH_FILE_READERS = tuple(_WHOOSH + name for name in (
 _OWN_FILE_READERS = tuple(f"{os.sep}searchapp{os.sep}{name}" for name in ("codec.py", "formats.py"))
 
 
-def _best(scores: dict[int, float], count: int) -> list[tuple[float, int]]:
-    """The `count` best (score, document number), best first; among equal scores the lower
-    document number, as Whoosh orders them."""
-    if len(scores) > 4 * count > 0:
-        # The cut-off score from the bare floats first (no tuple per match): at 160k articles a
-        # common word has tens of thousands of matches for a page of ten.
-        cutoff = heapq.nlargest(count, scores.values())[-1]
-        scores = {doc: score for doc, score in scores.items() if score >= cutoff}
-    return [(-negated, doc) for negated, doc in sorted((-score, doc) for doc, score in scores.items())[:count]]
-
-
 def _raised_reading_index_files(exc: BaseException) -> bool:
     """True when the innermost index-reading frame of the error (Whoosh's or our codec's) is
     code that reads index files (not, say, the query parser): the mark of a damaged index, not
@@ -546,6 +535,17 @@ def _raised_reading_index_files(exc: BaseException) -> bool:
     if innermost is None:
         return False
     return innermost.endswith(_OWN_FILE_READERS) or any(name in innermost for name in _WHOOSH_FILE_READERS)
+
+
+def _best(scores: dict[int, float], count: int) -> list[tuple[float, int]]:
+    """The `count` best (score, document number), best first; among equal scores the lower
+    document number, as Whoosh orders them."""
+    if len(scores) > 4 * count > 0:
+        # The cut-off score from the bare floats first (no tuple per match): at 160k articles a
+        # common word has tens of thousands of matches for a page of ten.
+        cutoff = heapq.nlargest(count, scores.values())[-1]
+        scores = {doc: score for doc, score in scores.items() if score >= cutoff}
+    return [(-negated, doc) for negated, doc in sorted((-score, doc) for doc, score in scores.items())[:count]]
 
 
 class _Search:
