@@ -240,6 +240,35 @@ class CachedAnalyzer(CompositeAnalyzer):
                 terms.update((term,) if isinstance(term, str) else term)
         return terms
 
+    def occurrences(self, value: str, chars: bool) -> dict[str, list[int]] | None:
+        """Each term of `value` as indexing gives it, with its occurrences flattened: positions
+        (and, with `chars`, each position's start and end character, as consecutive numbers).
+        The same terms, positions and characters as `self(value, mode="index", ...)`, without
+        a Token per word: a posting format encodes them straight (formats.py). None when this
+        analyzer's tokenizer is not the RomanianTokenizer (the memo's shortcut needs it)."""
+        if type(self.items[0]) is not RomanianTokenizer:
+            return None
+        memo = self._memo(False)
+        found: dict[str, list[int]] = {}
+        pos = -1  # the first kept word keeps its own position; the rest follow it (stop words skipped)
+        for raw_pos, match in enumerate(WORD_PATTERN.finditer(value)):
+            raw = match.group()
+            term = memo.get(raw, self)
+            if term is self:
+                term = memo[raw] = self._word(raw, False)
+            if term is None:
+                continue
+            for text in (term,) if isinstance(term, str) else term:
+                pos = raw_pos if pos < 0 else pos + 1
+                spots = found.get(text)
+                if spots is None:
+                    spots = found[text] = []
+                if chars:
+                    spots.extend((pos, *match.span()))
+                else:
+                    spots.append(pos)
+        return found
+
     def _term(self, raw: str, memo: dict, no_morph: bool) -> str | tuple[str, ...] | None:
         term = memo.get(raw, self)
         if term is self:
@@ -253,8 +282,48 @@ class CachedAnalyzer(CompositeAnalyzer):
         return _match_tokens(value)
 
     def _word(self, raw: str, no_morph: bool) -> str | tuple[str, ...] | None:
-        texts = tuple(t.text for t in super().__call__(raw, no_morph=no_morph, tokenize=False, mode="index"))
-        return None if not texts else texts[0] if len(texts) == 1 else texts
+        steps = self._word_steps(no_morph)
+        if steps is None:
+            texts = tuple(t.text for t in super().__call__(raw, no_morph=no_morph, tokenize=False, mode="index"))
+            return None if not texts else texts[0] if len(texts) == 1 else texts
+        text = _join_number(raw) if raw[0].isdigit() else raw
+        for step in steps:
+            text = step(text)
+            if text is None:
+                return None
+        return text
+
+    def _word_steps(self, no_morph: bool) -> list | None:
+        """The chain as one plain function per filter, for one word: a memo miss ran the whole
+        generator chain on one token, and the corpus has a new word every twenty tokens
+        (BENCHMARKS.md). None when a filter is not one whose word function is known here."""
+        cache = self.__dict__.setdefault("_steps", {})
+        if no_morph not in cache:
+            cache[no_morph] = _word_steps(self.items, no_morph)
+        return cache[no_morph]
+
+
+def _word_steps(items, no_morph: bool) -> list | None:
+    if type(items[0]) is not RomanianTokenizer:
+        return None
+    steps = []
+    for item in items[1:]:
+        if no_morph and getattr(item, "is_morph", False):
+            continue
+        step = _WORD_STEPS.get(type(item))
+        if step is None:
+            return None
+        steps.append(step(item))
+    return steps
+
+
+def _unless_stop_word(text: str) -> str | None:
+    return None if _fold_word(text) in stop_words() else text
+
+
+def _stem_step(stem_filter: StemFilter):
+    stem_word, ignore = stem_filter._stem, stem_filter.ignore
+    return lambda text: text if text in ignore else stem_word(text)
 
 
 class _Match:
@@ -271,6 +340,16 @@ def _match_tokens(value: str):
         token.pos = pos
         token.startchar, token.endchar = match.span()
         yield token
+
+
+# Each filter's effect on one indexed word (mode "index": stop words removed).
+_WORD_STEPS = {
+    LowercaseFilter: lambda _: str.lower,
+    NormalizeFilter: lambda _: normalize,
+    FoldFilter: lambda _: _fold_word,
+    FoldedStopFilter: lambda _: _unless_stop_word,
+    StemFilter: _stem_step,
+}
 
 
 def folded_analyzer():

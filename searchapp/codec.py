@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from array import array
 from pickle import dumps, loads
 
 from whoosh.codec.whoosh3 import (
@@ -74,6 +75,25 @@ class _InliningPostingsWriter(W3PostingsWriter):
         terminfo.set_inlined(self._ids, self._weights, self._values_as_read())
         self._terminfo = None
         return terminfo
+
+    def add_many(self, ids, weights, values, lengths) -> None:
+        """`add_posting` for a term's whole posting list, a block at a time (writer.py):
+        the same blocks and statistics. `lengths` is every document's field length (a list
+        or a function of the document number), or None."""
+        limit = self._blocklimit
+        for start in range(0, len(ids), limit):
+            if self._ids:
+                self._write_block()
+            block_ids = array("I", ids[start:start + limit])
+            block_weights = weights[start:start + limit]
+            self._ids = block_ids
+            self._weights = array("f", block_weights)
+            self._values = [v for v in values[start:start + limit] if v]
+            self._maxweight = max(0, max(block_weights))
+            if lengths is not None:
+                given = [n for n in map(lengths.__getitem__ if isinstance(lengths, list) else lengths, block_ids) if n]
+                self._minlength = min(given, default=None)
+                self._maxlength = max(given, default=0)
 
     def _values_as_read(self) -> tuple:
         """The values as a block reader gives them back. For a fixed-size format that is the

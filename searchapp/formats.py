@@ -45,8 +45,28 @@ def unpacked(valuestring: bytes) -> array:
     return values
 
 
+def _occurrences(value, analyzer, kwargs, chars: bool) -> dict | None:
+    """The analyzer's terms with their flattened occurrences, when it can give them without
+    Tokens (analysis.CachedAnalyzer, indexing a whole string); else None."""
+    occurrences = getattr(analyzer, "occurrences", None)
+    if occurrences is None or not isinstance(value, str) or set(kwargs) - {"mode"} or kwargs.get("mode") != "index":
+        return None
+    return occurrences(value, chars)
+
+
 class PackedPositions(Positions):
     """Whoosh's Positions (frequency, weight, positions), each value packed integers."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        # Whoosh's word_values reads a Token per word: indexing the corpus spent more time
+        # there than in the stemmer (BENCHMARKS.md). Same terms, weights and values.
+        found = _occurrences(value, analyzer, kwargs, chars=False)
+        if found is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        boost = self.field_boost
+        for term, positions in found.items():
+            yield term, len(positions), len(positions) * boost, _packed(positions)
 
     def encode(self, poslist) -> bytes:
         return _packed(poslist)
@@ -61,6 +81,16 @@ class PackedPositions(Positions):
 class PackedCharacters(Characters):
     """Whoosh's Characters (frequency, weight, positions, characters): a posting's value is
     its n positions, then its n start characters, then its n end characters."""
+
+    def word_values(self, value, analyzer, **kwargs):
+        found = _occurrences(value, analyzer, kwargs, chars=True)  # see PackedPositions.word_values
+        if found is None:
+            yield from super().word_values(value, analyzer, **kwargs)
+            return
+        boost = self.field_boost
+        for term, flat in found.items():
+            count = len(flat) // 3
+            yield term, count, count * boost, _packed(flat[0::3] + flat[1::3] + flat[2::3])
 
     def encode(self, poslist) -> bytes:
         positions, starts, ends = zip(*poslist) if poslist else ((), (), ())

@@ -40,6 +40,7 @@ from .codec import SplitBlockCodec
 from .formats import PackedCharacters, PackedPositions
 from .errors import IndexLocked, IndexMissing, IndexUnreadable
 from .sources import Article, Problem, ReadReport, read_articles
+from .writer import segment_writer
 
 CURRENT = "current"
 GENERATION_PREFIX = "gen-"
@@ -51,6 +52,8 @@ LOCK_FILE = ".lock"
 FAULT_POINT_ENV = "SEARCHAPP_FAULT_POINT"
 UNDATED = "none"  # the year/month facet value of articles without a date
 TITLE_BOOST = 2.0
+# A writer process ends its segment and starts another past this many MiB of postings held.
+WRITER_LIMIT_MB = 256
 
 
 class SpelledText(TEXT):
@@ -247,11 +250,11 @@ class WriteSummary:
         return [p for p in self.problems if not p.skipped]
 
 
-def writer_options(procs: int | None = None) -> dict:
+def open_writer(ix: Index, procs: int | None = None):
+    """The index's writer: `procs` worker processes (default: up to two) writing segments of
+    their own, or one process (`writer.py`)."""
     procs = procs or min(2, os.cpu_count() or 1)
-    if procs > 1:
-        return {"procs": procs, "multisegment": True, "limitmb": 128, "codec": SplitBlockCodec()}
-    return {"limitmb": 256, "codec": SplitBlockCodec()}
+    return segment_writer(ix, procs=procs, limitmb=WRITER_LIMIT_MB, codec=SplitBlockCodec())
 
 
 def rebuild(
@@ -284,7 +287,7 @@ def rebuild(
 def _write_generation(generation: Path, sources, progress, procs) -> WriteSummary:
     report = ReadReport()
     ix = whoosh_index.create_in(str(generation), build_schema())
-    writer = ix.writer(**writer_options(procs))
+    writer = open_writer(ix, procs)
     summary = WriteSummary(problems=report.problems)
     try:
         for article in read_articles(sources, report):
@@ -382,7 +385,7 @@ def update(
             known = {fields["id"]: fields["content_hash"] for fields in searcher.all_stored_fields()}
         report = ReadReport()
         summary = WriteSummary(problems=report.problems)
-        writer = ix.writer(**writer_options(procs=1))
+        writer = open_writer(ix, procs=1)
         try:
             seen = set()
             for count, article in enumerate(read_articles(sources, report), start=1):
