@@ -232,9 +232,13 @@ class CachedAnalyzer(CompositeAnalyzer):
         lookup per word rather than per token): what a spelling field needs."""
         if type(self.items[0]) is not RomanianTokenizer:
             return {t.text for t in self(value, no_morph=no_morph, mode="index")}
+        return self.terms_of_words(set(words(value)), no_morph)
+
+    def terms_of_words(self, raw_words: set[str], no_morph: bool = False) -> set[str]:
+        """The set of terms that indexing these words (as the tokenizer gives them) gives."""
         memo = self._memo(no_morph)
         terms: set[str] = set()
-        for raw in set(words(value)):
+        for raw in raw_words:
             term = self._term(raw, memo, no_morph)
             if term is not None:
                 terms.update((term,) if isinstance(term, str) else term)

@@ -31,9 +31,10 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
-from whoosh.formats import Characters
+from whoosh.formats import Characters, Frequency
 from whoosh.index import Index
 from whoosh.query import Term
+from whoosh.system import pack_uint
 
 from . import analysis
 from .codec import SplitBlockCodec
@@ -67,14 +68,20 @@ class SpelledText(TEXT):
     """
 
     def spellable_words(self, value):
+        # Only the words this writer has not met yet are analysed: a set difference, where
+        # analysing every distinct word of every article was a tenth of the build (BENCHMARKS.md).
         given = self.__dict__.setdefault("_spelled", set())
-        words = self.analyzer.distinct_terms(value, no_morph=True) - given
-        given.update(words)
-        return iter(sorted(words))
+        met = self.__dict__.setdefault("_spelled_words", set())
+        new_words = set(analysis.words(value)) - met
+        met |= new_words
+        terms = self.analyzer.terms_of_words(new_words, no_morph=True) - given
+        given.update(terms)
+        return iter(sorted(terms))
 
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_spelled", None)
+        state.pop("_spelled_words", None)
         return state
 
 
@@ -89,7 +96,14 @@ class DiacriticText(TEXT):
     """
 
     def index(self, value, **kwargs):
-        return (item for item in super().index(value, **kwargs) if not item[0].isascii())
+        occurrences = getattr(self.analyzer, "occurrences", None)
+        if type(self.format) is not Frequency or occurrences is None or kwargs or not isinstance(value, str):
+            return (item for item in super().index(value, **kwargs) if not item[0].isascii())
+        # What Whoosh's Frequency.word_values gives, from the analyzer's occurrences (no Token
+        # per word; see formats.PackedPositions.word_values).
+        boost = self.format.field_boost
+        return ((term.encode("utf-8"), len(spots), len(spots) * boost, pack_uint(len(spots)))
+                for term, spots in occurrences(value, chars=False).items() if not term.isascii())
 
 
 def exact_words(text: str) -> str:

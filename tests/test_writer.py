@@ -102,3 +102,29 @@ def test_the_pool_gives_postings_in_whooshs_order_when_added_out_of_order():
         pool.add(item)
     assert list(pool.iter_postings()) == sorted(items)
     assert pool.fieldnames == {"body", "title"}
+
+
+def _seed_texts() -> list[str]:
+    return [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+
+
+def test_the_exact_field_indexes_what_whooshs_frequency_format_gives():
+    """DiacriticText takes its terms from the analyzer's occurrences; Whoosh's generic path
+    (Frequency.word_values over the analyzer's tokens) must give the same items."""
+    from whoosh.fields import TEXT
+
+    field = index.build_schema()["exact"]
+    for text in _seed_texts() + ["Soldații ţări țări soldați, 15.000 de școli"]:
+        words = index.exact_words(text)
+        generic = sorted(item for item in TEXT.index(field, words) if not item[0].isascii())
+        assert sorted(field.index(words)) == generic and generic
+
+
+def test_spelling_words_are_each_distinct_word_of_the_articles_once():
+    """SpelledText analyses only words it has not met: what it gives over several articles is
+    every spelling term of them all, each once."""
+    field = index.build_schema()["body"]
+    texts = _seed_texts() * 2
+    given = [word for text in texts for word in field.spellable_words(text)]
+    expected = set().union(*(field.analyzer.distinct_terms(text, no_morph=True) for text in texts))
+    assert sorted(given) == sorted(expected) and len(expected) > 500
