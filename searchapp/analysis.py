@@ -326,7 +326,9 @@ def _unless_stop_word(text: str) -> str | None:
 
 
 def _stem_step(stem_filter: StemFilter):
-    stem_word, ignore = stem_filter._stem, stem_filter.ignore
+    # The memo is the cache: the filter's own LFU cache wrapper cost as much as the stemmer.
+    stem_word = stem_filter._stem if stem_filter.lang else stem_filter.stemfn
+    ignore = stem_filter.ignore
     return lambda text: text if text in ignore else stem_word(text)
 
 

@@ -35,11 +35,14 @@ from pickle import dumps, loads
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
+    W3FieldWriter,
     W3LeafMatcher,
     W3PerDocReader,
     W3PostingsWriter,
+    W3TermInfo,
     _lenfield,
 )
+from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Terms with fewer postings than this are inlined into the term index.
@@ -62,8 +65,30 @@ class SearchappCodec(W3Codec):
     def per_document_reader(self, storage, segment):
         return _ColumnCachingPerDocReader(storage, segment)
 
+    def field_writer(self, storage, segment):
+        return _TermAtATimeFieldWriter(self, storage, segment)
+
     def _postings_writer_class(self) -> type:
         return _InliningPostingsWriter
+
+
+class _TermAtATimeFieldWriter(W3FieldWriter):
+    """W3FieldWriter that also takes a term's whole posting list at once (writer.py)."""
+
+    def add_term(self, btext: bytes, ids, weights, values, lengths) -> None:
+        """start_term, add() for each posting, finish_term. `lengths`: every document's
+        length of the field (a list or a function of the document number), or None."""
+        postwriter = self._postwriter
+        if len(ids) >= postwriter._inlinelimit:
+            self.start_term(btext)
+            postwriter.add_many(ids, weights, values, lengths)
+            self.finish_term()
+            return
+        # Most terms have one posting, inlined into the term table: the posting writer's
+        # block bookkeeping for it cost more than the term's entry (BENCHMARKS.md).
+        postwriter._format = self._format
+        terminfo = postwriter.inlined_terminfo(ids, weights, values, lengths)
+        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
 
 
 class _InliningPostingsWriter(W3PostingsWriter):
@@ -74,6 +99,18 @@ class _InliningPostingsWriter(W3PostingsWriter):
         terminfo.add_block(self)
         terminfo.set_inlined(self._ids, self._weights, self._values_as_read())
         self._terminfo = None
+        return terminfo
+
+    def inlined_terminfo(self, ids, weights, values, lengths) -> W3TermInfo:
+        """The term info that start_postings, add_posting for each posting and finish_postings
+        give a posting list too short for a block of its own."""
+        self._ids, self._weights = array("I", ids), array("f", weights)
+        self._values = [v for v in values if v]
+        given = [n for n in _lengths_of(lengths, self._ids) if n] if lengths is not None else []
+        terminfo = W3TermInfo(weight=sum(self._weights), df=len(self._ids), minlength=min(given, default=None),
+                              maxlength=max(given, default=0), maxweight=max(0, max(weights)),
+                              minid=self._ids[0], maxid=self._ids[-1])
+        terminfo.set_inlined(self._ids, self._weights, self._values_as_read())
         return terminfo
 
     def add_many(self, ids, weights, values, lengths) -> None:
@@ -91,7 +128,7 @@ class _InliningPostingsWriter(W3PostingsWriter):
             self._values = [v for v in values[start:start + limit] if v]
             self._maxweight = max(0, max(block_weights))
             if lengths is not None:
-                given = [n for n in map(lengths.__getitem__ if isinstance(lengths, list) else lengths, block_ids) if n]
+                given = [n for n in _lengths_of(lengths, block_ids) if n]
                 self._minlength = min(given, default=None)
                 self._maxlength = max(given, default=0)
 
@@ -106,6 +143,10 @@ class _InliningPostingsWriter(W3PostingsWriter):
             return (None,) * len(self._ids)
         joined = b"".join(self._values)
         return tuple(joined[i * size:(i + 1) * size] for i in range(len(self._ids)))
+
+
+def _lengths_of(lengths, docnums):
+    return map(lengths.__getitem__ if isinstance(lengths, list) else lengths, docnums)
 
 
 class SplitBlockCodec(SearchappCodec):

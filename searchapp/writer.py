@@ -81,6 +81,35 @@ class TermPostingPool:
         postings.ends.append(len(postings.values))
         self.size += POSTING_BYTES
 
+    def add_field(self, fieldname: str, docnum: int, items, boost: float, scorable: bool) -> tuple[int, bytes | None]:
+        """`add()` for each `(btext, frequency, weight, vbytes)` item of one document's field,
+        the weight times `boost`; the field's length (frequencies summed if scorable) and the
+        last item's value (see PooledSegmentWriter.add_document)."""
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        length = size = count = 0
+        vbytes = None
+        for btext, frequency, weight, vbytes in items:
+            if scorable:
+                length += frequency
+            postings = terms.get(btext)
+            if postings is None:
+                postings = terms[btext] = _TermPostings()
+                size += TERM_BYTES + len(btext)
+            elif docnum <= postings.ids[-1]:
+                self._unordered.add((fieldname, btext))
+            postings.ids.append(docnum)
+            postings.weights.append(weight * boost)
+            if vbytes:
+                postings.values += vbytes
+                size += len(vbytes)
+            postings.ends.append(len(postings.values))
+            count += 1
+        self.size += size + count * POSTING_BYTES
+        return length, vbytes
+
     def iter_postings(self):
         """Every posting as Whoosh's pool gives them: sorted by field, term, document."""
         for fieldname in sorted(self._fields):
@@ -103,14 +132,12 @@ class TermPostingPool:
             fieldwriter.start_field(fieldname, schema[fieldname])
             lengths = _field_lengths(perdoc_reader, fieldname)
             for btext in sorted(terms):
-                fieldwriter.start_term(btext)
                 postings = terms[btext]
                 if (fieldname, btext) in self._unordered:
                     ids, weights, values = (list(column) for column in zip(*self._term_postings(fieldname, btext)))
                 else:
                     ids, weights, values = postings.ids, postings.weights, postings.value_list()
-                _add_postings(fieldwriter, ids, weights, values, lengths)
-                fieldwriter.finish_term()
+                _add_postings(fieldwriter, btext, ids, weights, values, lengths)
             fieldwriter.finish_field()
 
     def cleanup(self) -> None:
@@ -119,14 +146,16 @@ class TermPostingPool:
         self.size = 0
 
 
-def _add_postings(fieldwriter, ids, weights, values, lengths) -> None:
-    add_many = getattr(fieldwriter._postwriter, "add_many", None)
-    if add_many is not None:  # searchapp's codecs
-        add_many(ids, weights, values, lengths)
+def _add_postings(fieldwriter, btext: bytes, ids, weights, values, lengths) -> None:
+    add_term = getattr(fieldwriter, "add_term", None)
+    if add_term is not None:  # searchapp's codecs
+        add_term(btext, ids, weights, values, lengths)
         return
     length_of = (lambda docnum: 0) if lengths is None else lengths.__getitem__ if isinstance(lengths, list) else lengths
+    fieldwriter.start_term(btext)
     for docnum, weight, value in zip(ids, weights, values):
         fieldwriter.add(docnum, weight, value, length_of(docnum) or 0)
+    fieldwriter.finish_term()
 
 
 def _field_lengths(perdoc_reader, fieldname: str):
@@ -146,6 +175,45 @@ class PooledSegmentWriter(SegmentWriter):
     def __init__(self, ix, **kwargs):
         super().__init__(ix, **kwargs)
         self.pool = TermPostingPool()
+
+    def add_document(self, **fields):
+        """SegmentWriter.add_document, giving the pool each field's postings in one call
+        (Whoosh makes a tuple and a call per posting)."""
+        self._check_state()
+        schema, perdocwriter, docnum = self.schema, self.perdocwriter, self.docnum
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        if any(schema[name].vector for name in fieldnames):
+            return super().add_document(**fields)
+        docboost = self._doc_boost(fields)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields[fieldname]
+                if value is not None:
+                    self._add_field(fields, fieldname, schema[fieldname], value, docboost)
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _add_field(self, fields: dict, fieldname: str, field, value, docboost: float) -> None:
+        length, vbytes = 0, None
+        if field.indexed:
+            boost = self._field_boost(fields, fieldname, docboost)
+            length, vbytes = self.pool.add_field(fieldname, self.docnum, field.index(value), boost, field.scorable)
+        if field.separate_spelling():
+            # Whoosh gives each spelling posting the value of the field's last posting (a
+            # variable left over from its loop); kept, so that the files are Whoosh's own.
+            spelling = self.pool.add
+            for word in field.spellable_words(value):
+                spelling((field.spelling_fieldname(fieldname), word.encode("utf-8"), 0, 1, vbytes))
+        stored = fields.get(f"_stored_{fieldname}", value)
+        self.perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
+        if field.column_type and stored is not None:
+            self.perdocwriter.add_column_value(fieldname, field.column_type, field.to_column_value(stored))
 
     def _flush_segment(self):
         self.perdocwriter.close()
