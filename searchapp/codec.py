@@ -21,6 +21,10 @@ few postings it shows or checks for a phrase. In Whoosh's block the three are on
 and decompressing and unpickling the values was 97 % of reading a block of the body (156 us a
 block, 5 us for the numbers and weights alone; BENCHMARKS.md).
 
+Its field writer also takes a term's whole posting list in one call (`add_term`), which the
+term pool of `writer.py` uses: blocks cut from the list by slicing, one-posting terms put
+straight into their inlined term info, the same bytes as posting-by-posting writing.
+
 The codec object is pickled into the index's table of contents, so these classes must stay
 importable under these names for existing indexes to open.
 """

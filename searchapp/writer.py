@@ -12,14 +12,18 @@ Whoosh's own: the same codec writes them, and a test checks the postings against
 writer (`tests/test_writer.py`).
 
 The pool holds a segment's postings compactly (document numbers and weights in arrays, the
-values of a term in one byte string) and has no disk runs, so its memory is bounded another
-way: past `limitmb` a worker ends its segment and starts another (`MpSegmentWriter`).
+values of a term in one byte string). Past `limitmb` it spills them to a sorted run on disk, a
+term at a time, and the segment is written from the runs merged term by term: one segment per
+writer process at any size, as with Whoosh's pool.
 """
 
 from __future__ import annotations
 
-import queue
+import heapq
+import pickle
+import tempfile
 from array import array
+from itertools import groupby
 
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.writing import SegmentWriter
@@ -29,6 +33,7 @@ from whoosh.writing import SegmentWriter
 # the pool on 2,000 and 5,000 news articles.
 POSTING_BYTES = 14
 TERM_BYTES = 480
+RUN_CHUNK_TERMS = 4096  # terms a pickle of a spilled run holds
 
 
 class _TermPostings:
@@ -59,27 +64,12 @@ class TermPostingPool:
         self.fieldnames: set[str] = set()
         self._fields: dict[str, dict[bytes, _TermPostings]] = {}
         self._unordered: set[tuple[str, bytes]] = set()
+        self._runs: list = []  # spilled runs (anonymous files), oldest first
         self.size = 0  # estimated bytes held
 
     def add(self, item) -> None:
         fieldname, btext, docnum, weight, vbytes = item
-        terms = self._fields.get(fieldname)
-        if terms is None:
-            terms = self._fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
-        postings = terms.get(btext)
-        if postings is None:
-            postings = terms[btext] = _TermPostings()
-            self.size += TERM_BYTES + len(btext)
-        elif docnum <= postings.ids[-1]:
-            self._unordered.add((fieldname, btext))
-        postings.ids.append(docnum)
-        postings.weights.append(weight)
-        if vbytes:
-            postings.values += vbytes
-            self.size += len(vbytes)
-        postings.ends.append(len(postings.values))
-        self.size += POSTING_BYTES
+        self.add_field(fieldname, docnum, ((btext, 0, weight, vbytes),), 1.0, False)
 
     def add_field(self, fieldname: str, docnum: int, items, boost: float, scorable: bool) -> tuple[int, bytes | None]:
         """`add()` for each `(btext, frequency, weight, vbytes)` item of one document's field,
@@ -110,40 +100,88 @@ class TermPostingPool:
         self.size += size + count * POSTING_BYTES
         return length, vbytes
 
+    def spill(self, folder: str) -> None:
+        """Write the postings held to a sorted run in an anonymous file of `folder` and let
+        them go (Whoosh's pool spills too, a posting at a time; here a term at a time)."""
+        run = tempfile.TemporaryFile(dir=folder, prefix=".searchapp-run-")
+        chunk = []
+        for record in self._held_records():
+            chunk.append(record)
+            if len(chunk) == RUN_CHUNK_TERMS:
+                pickle.dump(chunk, run, 5)
+                chunk = []
+        pickle.dump(chunk, run, 5)
+        run.seek(0)
+        self._runs.append(run)
+        self._fields = {name: {} for name in self._fields}
+        self.size = 0
+
     def iter_postings(self):
         """Every posting as Whoosh's pool gives them: sorted by field, term, document."""
-        for fieldname in sorted(self._fields):
-            terms = self._fields[fieldname]
-            for btext in sorted(terms):
-                for docnum, weight, value in self._term_postings(fieldname, btext):
-                    yield fieldname, btext, docnum, weight, value
-
-    def _term_postings(self, fieldname: str, btext: bytes) -> list[tuple[int, float, bytes]]:
-        postings = self._fields[fieldname][btext]
-        items = list(zip(postings.ids, postings.weights, postings.value_list()))
-        if (fieldname, btext) in self._unordered:
-            items.sort()  # as Whoosh's pool sorts its tuples
-        return items
+        for fieldname, btext, ids, weights, values in self._records():
+            for docnum, weight, value in zip(ids, weights, values):
+                yield fieldname, btext, docnum, weight, value
 
     def write_to(self, fieldwriter, schema, perdoc_reader) -> None:
         """Write every field's terms and postings through a codec field writer."""
-        for fieldname in sorted(self._fields):
-            terms = self._fields[fieldname]
-            fieldwriter.start_field(fieldname, schema[fieldname])
-            lengths = _field_lengths(perdoc_reader, fieldname)
-            for btext in sorted(terms):
-                postings = terms[btext]
-                if (fieldname, btext) in self._unordered:
-                    ids, weights, values = (list(column) for column in zip(*self._term_postings(fieldname, btext)))
-                else:
-                    ids, weights, values = postings.ids, postings.weights, postings.value_list()
-                _add_postings(fieldwriter, btext, ids, weights, values, lengths)
+        current = None
+        for fieldname, btext, ids, weights, values in self._records():
+            if fieldname != current:
+                if current is not None:
+                    fieldwriter.finish_field()
+                fieldwriter.start_field(fieldname, schema[fieldname])
+                lengths = _field_lengths(perdoc_reader, fieldname)
+                current = fieldname
+            _add_postings(fieldwriter, btext, ids, weights, values, lengths)
+        if current is not None:
             fieldwriter.finish_field()
 
+    def _held_records(self):
+        """(fieldname, btext, ids, weights, values) of the postings held, sorted by term."""
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for btext in sorted(terms):
+                postings = terms[btext]
+                yield fieldname, btext, postings.ids, postings.weights, postings.value_list()
+
+    def _records(self):
+        """Every term's postings, the spilled runs' and the held ones merged term by term (the
+        runs are in document order, so a term's postings are its runs' lists one after another)."""
+        sources = [_run_records(run) for run in self._runs] + [self._held_records()]
+        merged = heapq.merge(*sources, key=_term_key) if len(sources) > 1 else sources[0]
+        for key, parts in groupby(merged, _term_key):
+            parts = list(parts)
+            ids, weights, values = parts[0][2], parts[0][3], parts[0][4]
+            if len(parts) > 1:
+                ids, weights, values = array("I", ids), array("d", weights), list(values)
+                for part in parts[1:]:
+                    ids += part[2]
+                    weights += part[3]
+                    values += part[4]
+            if key in self._unordered:  # as Whoosh's pool sorts its tuples
+                ids, weights, values = (list(column) for column in zip(*sorted(zip(ids, weights, values))))
+            yield key[0], key[1], ids, weights, values
+
     def cleanup(self) -> None:
+        for run in self._runs:
+            run.close()
+        self._runs.clear()
         self._fields.clear()
         self._unordered.clear()
         self.size = 0
+
+
+def _term_key(record) -> tuple[str, bytes]:
+    return record[0], record[1]
+
+
+def _run_records(run):
+    while True:
+        try:
+            chunk = pickle.load(run)
+        except EOFError:
+            return
+        yield from chunk
 
 
 def _add_postings(fieldwriter, btext: bytes, ids, weights, values, lengths) -> None:
@@ -172,9 +210,10 @@ def _field_lengths(perdoc_reader, fieldname: str):
 class PooledSegmentWriter(SegmentWriter):
     """A SegmentWriter with `TermPostingPool` in place of Whoosh's posting pool."""
 
-    def __init__(self, ix, **kwargs):
-        super().__init__(ix, **kwargs)
+    def __init__(self, ix, limitmb: int = 128, **kwargs):
+        super().__init__(ix, limitmb=limitmb, **kwargs)
         self.pool = TermPostingPool()
+        self.limit = limitmb * 1024 * 1024
 
     def add_document(self, **fields):
         """SegmentWriter.add_document, giving the pool each field's postings in one call
@@ -198,6 +237,8 @@ class PooledSegmentWriter(SegmentWriter):
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+        if self.pool.size > self.limit:
+            self.pool.spill(getattr(self.storage, "folder", None))
 
     def _add_field(self, fields: dict, fieldname: str, field, value, docboost: float) -> None:
         length, vbytes = 0, None
@@ -207,9 +248,8 @@ class PooledSegmentWriter(SegmentWriter):
         if field.separate_spelling():
             # Whoosh gives each spelling posting the value of the field's last posting (a
             # variable left over from its loop); kept, so that the files are Whoosh's own.
-            spelling = self.pool.add
-            for word in field.spellable_words(value):
-                spelling((field.spelling_fieldname(fieldname), word.encode("utf-8"), 0, 1, vbytes))
+            words = ((word.encode("utf-8"), 0, 1, vbytes) for word in field.spellable_words(value))
+            self.pool.add_field(field.spelling_fieldname(fieldname), 0, words, 1.0, False)
         stored = fields.get(f"_stored_{fieldname}", value)
         self.perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
         if field.column_type and stored is not None:
@@ -227,39 +267,32 @@ class PooledSegmentWriter(SegmentWriter):
 
 
 class _PooledSubWriterTask(SubWriterTask):
-    """Whoosh's worker process, writing with `PooledSegmentWriter`, and ending its segment to
-    start another whenever its pool grows past `limitmb` (the pool keeps no runs on disk)."""
+    """Whoosh's worker process (SubWriterTask.run, multisegment), writing with
+    `PooledSegmentWriter`."""
 
     def run(self):
         ix = self.storage.open_index(self.indexname)
-        limit = self.kwargs.get("limitmb", 128) * 1024 * 1024
-        segments = []
-        self.writer = PooledSegmentWriter(ix, _lk=False, **self.kwargs)
+        writer = self.writer = PooledSegmentWriter(ix, _lk=False, **self.kwargs)
         while self.running:
             jobinfo = self.jobqueue.get()
             if jobinfo is None:
                 break
             self._process_file(*jobinfo)
-            if self.writer.pool.size > limit:
-                segments.append(self.writer._finalize_segment())
-                self.writer = PooledSegmentWriter(ix, _lk=False, **self.kwargs)
         if not self.running:
-            self.writer.cancel()
+            writer.cancel()
             return
-        if self.writer.doc_count():
-            segments.append(self.writer._finalize_segment())
-        else:
-            self.writer._close_segment()
-        self.resultqueue.put((None, None, segments), timeout=5)
+        self.resultqueue.put((None, writer.pool.fieldnames, writer._finalize_segment()), timeout=5)
 
 
 class MpSegmentWriter(MpWriter, PooledSegmentWriter):
     """Whoosh's multi-segment MpWriter: documents are pickled to worker processes in batches,
-    and each worker writes segments of its own with `PooledSegmentWriter`."""
+    and each worker writes a segment of its own with `PooledSegmentWriter`."""
 
     def __init__(self, ix, procs: int, **kwargs):
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
-        self.pool = TermPostingPool()  # MpWriter.__init__ calls SegmentWriter.__init__ by name
+        # MpWriter.__init__ calls SegmentWriter.__init__ by name
+        self.pool = TermPostingPool()
+        self.limit = kwargs.get("limitmb", 128) * 1024 * 1024
 
     def _new_task(self):
         task = _PooledSubWriterTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
@@ -267,27 +300,6 @@ class MpSegmentWriter(MpWriter, PooledSegmentWriter):
         self.tasks.append(task)
         task.start()
         return task
-
-    def _commit(self, mergetype, optimize, merge):
-        # MpWriter._commit, taking a list of segments from each worker.
-        if self.docbuffer:
-            self._enqueue()
-        for _task in self.tasks:
-            self.jobqueue.put(None)
-        finalsegments = self._merge_segments(mergetype, optimize, merge)
-        for task in self.tasks:
-            task.join()
-        for _task in self.tasks:
-            try:
-                finalsegments += self.resultqueue.get(timeout=1)[2]
-            except queue.Empty:
-                pass
-        if self._added:
-            finalsegments.append(self._finalize_segment())
-        else:
-            self._close_segment()
-        self._commit_toc(finalsegments)
-        self._finish()
 
 
 def segment_writer(ix, procs: int = 1, **kwargs) -> SegmentWriter:
