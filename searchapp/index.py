@@ -53,8 +53,8 @@ LOCK_FILE = ".lock"
 FAULT_POINT_ENV = "SEARCHAPP_FAULT_POINT"
 UNDATED = "none"  # the year/month facet value of articles without a date
 TITLE_BOOST = 2.0
-# A writer process ends its segment and starts another past this many MiB of postings held.
-WRITER_LIMIT_MB = 256
+# A writer process spills its postings to a sorted run on disk past this many MiB held (writer.py).
+WRITER_LIMIT_MB = 160
 
 
 class SpelledText(TEXT):
