@@ -81,7 +81,7 @@ class _TermAtATimeFieldWriter(W3FieldWriter):
 
     def add_term(self, btext: bytes, ids, weights, values, lengths) -> None:
         """start_term, add() for each posting, finish_term. `lengths`: every document's
-        length of the field (a list or a function of the document number), or None."""
+        length of the field (a function of the document number), or None."""
         postwriter = self._postwriter
         if len(ids) >= postwriter._inlinelimit:
             self.start_term(btext)
@@ -110,7 +110,7 @@ class _InliningPostingsWriter(W3PostingsWriter):
         give a posting list too short for a block of its own."""
         self._ids, self._weights = array("I", ids), array("f", weights)
         self._values = [v for v in values if v]
-        given = [n for n in _lengths_of(lengths, self._ids) if n] if lengths is not None else []
+        given = [n for n in map(lengths, self._ids) if n] if lengths is not None else []
         terminfo = W3TermInfo(weight=sum(self._weights), df=len(self._ids), minlength=min(given, default=None),
                               maxlength=max(given, default=0), maxweight=max(0, max(weights)),
                               minid=self._ids[0], maxid=self._ids[-1])
@@ -119,8 +119,8 @@ class _InliningPostingsWriter(W3PostingsWriter):
 
     def add_many(self, ids, weights, values, lengths) -> None:
         """`add_posting` for a term's whole posting list, a block at a time (writer.py):
-        the same blocks and statistics. `lengths` is every document's field length (a list
-        or a function of the document number), or None."""
+        the same blocks and statistics. `lengths` gives a document's field length (a function
+        of the document number), or None."""
         limit = self._blocklimit
         for start in range(0, len(ids), limit):
             if self._ids:
@@ -132,7 +132,7 @@ class _InliningPostingsWriter(W3PostingsWriter):
             self._values = [v for v in values[start:start + limit] if v]
             self._maxweight = max(0, max(block_weights))
             if lengths is not None:
-                given = [n for n in _lengths_of(lengths, block_ids) if n]
+                given = [n for n in map(lengths, block_ids) if n]
                 self._minlength = min(given, default=None)
                 self._maxlength = max(given, default=0)
 
@@ -147,10 +147,6 @@ class _InliningPostingsWriter(W3PostingsWriter):
             return (None,) * len(self._ids)
         joined = b"".join(self._values)
         return tuple(joined[i * size:(i + 1) * size] for i in range(len(self._ids)))
-
-
-def _lengths_of(lengths, docnums):
-    return map(lengths.__getitem__ if isinstance(lengths, list) else lengths, docnums)
 
 
 class SplitBlockCodec(SearchappCodec):

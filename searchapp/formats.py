@@ -45,7 +45,7 @@ def unpacked(valuestring: bytes) -> array:
     return values
 
 
-def _occurrences(value, analyzer, kwargs, chars: bool) -> dict | None:
+def term_occurrences(value, analyzer, kwargs: dict, chars: bool) -> dict | None:
     """The analyzer's terms with their flattened occurrences, when it can give them without
     Tokens (analysis.CachedAnalyzer, indexing a whole string); else None."""
     occurrences = getattr(analyzer, "occurrences", None)
@@ -60,7 +60,7 @@ class PackedPositions(Positions):
     def word_values(self, value, analyzer, **kwargs):
         # Whoosh's word_values reads a Token per word: indexing the corpus spent more time
         # there than in the stemmer (BENCHMARKS.md). Same terms, weights and values.
-        found = _occurrences(value, analyzer, kwargs, chars=False)
+        found = term_occurrences(value, analyzer, kwargs, chars=False)
         if found is None:
             yield from super().word_values(value, analyzer, **kwargs)
             return
@@ -83,7 +83,7 @@ class PackedCharacters(Characters):
     its n positions, then its n start characters, then its n end characters."""
 
     def word_values(self, value, analyzer, **kwargs):
-        found = _occurrences(value, analyzer, kwargs, chars=True)  # see PackedPositions.word_values
+        found = term_occurrences(value, analyzer, kwargs, chars=True)  # see PackedPositions.word_values
         if found is None:
             yield from super().word_values(value, analyzer, **kwargs)
             return

@@ -38,7 +38,7 @@ from whoosh.system import pack_uint
 
 from . import analysis
 from .codec import SplitBlockCodec
-from .formats import PackedCharacters, PackedPositions
+from .formats import PackedCharacters, PackedPositions, term_occurrences
 from .errors import IndexLocked, IndexMissing, IndexUnreadable
 from .sources import Article, Problem, ReadReport, read_articles
 from .writer import segment_writer
@@ -96,14 +96,16 @@ class DiacriticText(TEXT):
     """
 
     def index(self, value, **kwargs):
-        occurrences = getattr(self.analyzer, "occurrences", None)
-        if type(self.format) is not Frequency or occurrences is None or kwargs or not isinstance(value, str):
+        found = None
+        if type(self.format) is Frequency:
+            found = term_occurrences(value, self.analyzer, {"mode": "index", **kwargs}, chars=False)
+        if found is None:
             return (item for item in super().index(value, **kwargs) if not item[0].isascii())
         # What Whoosh's Frequency.word_values gives, from the analyzer's occurrences (no Token
         # per word; see formats.PackedPositions.word_values).
         boost = self.format.field_boost
         return ((term.encode("utf-8"), len(spots), len(spots) * boost, pack_uint(len(spots)))
-                for term, spots in occurrences(value, chars=False).items() if not term.isascii())
+                for term, spots in found.items() if not term.isascii())
 
 
 def exact_words(text: str) -> str:

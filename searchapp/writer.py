@@ -189,21 +189,21 @@ def _add_postings(fieldwriter, btext: bytes, ids, weights, values, lengths) -> N
     if add_term is not None:  # searchapp's codecs
         add_term(btext, ids, weights, values, lengths)
         return
-    length_of = (lambda docnum: 0) if lengths is None else lengths.__getitem__ if isinstance(lengths, list) else lengths
     fieldwriter.start_term(btext)
     for docnum, weight, value in zip(ids, weights, values):
-        fieldwriter.add(docnum, weight, value, length_of(docnum) or 0)
+        fieldwriter.add(docnum, weight, value, (lengths(docnum) if lengths else 0) or 0)
     fieldwriter.finish_term()
 
 
 def _field_lengths(perdoc_reader, fieldname: str):
-    """Every document's length of the field (a list, or a callable for other codecs' readers),
-    or None when lengths are not kept."""
+    """A function from document number to the field's length, or None when lengths are not
+    kept. Lengths decoded once per segment where searchapp's codec wrote it."""
     if perdoc_reader is None:
         return None
-    lengths = getattr(perdoc_reader, "_field_lengths", None)
-    if lengths is not None:
-        return lengths(fieldname)
+    decoded = getattr(perdoc_reader, "_field_lengths", None)
+    if decoded is not None:
+        lengths = decoded(fieldname)
+        return None if lengths is None else lengths.__getitem__
     return lambda docnum: perdoc_reader.doc_field_length(docnum, fieldname)
 
 
@@ -290,9 +290,9 @@ class MpSegmentWriter(MpWriter, PooledSegmentWriter):
 
     def __init__(self, ix, procs: int, **kwargs):
         super().__init__(ix, procs=procs, multisegment=True, **kwargs)
-        # MpWriter.__init__ calls SegmentWriter.__init__ by name
+        # MpWriter.__init__ calls SegmentWriter.__init__ by name; the parent only batches
+        # documents, so its pool holds postings only of segments merged at commit.
         self.pool = TermPostingPool()
-        self.limit = kwargs.get("limitmb", 128) * 1024 * 1024
 
     def _new_task(self):
         task = _PooledSubWriterTask(self.storage, self.indexname, self.jobqueue, self.resultqueue,
