@@ -71,8 +71,13 @@ class ReadReport:
 
 # --- cleaning text as it arrives from the web -------------------------------------------------
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+# Soft hyphens and zero-width marks. A regex, not str.translate: translating every character of
+# every article through a dict was 0.85 s of 5,000 articles' cleaning, the regex 0.12 s.
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]+")
+_BLANK_RUNS = re.compile(r"\n{3,}")
+# Runs of spaces, tabs and no-break spaces, but not a single plain space: replacing each of the
+# text's spaces by itself was most of the cost of folding the runs (0.52 s against 0.14 s, 5k).
+_SPACES = re.compile(r"[\t\u00a0\u2007\u202f][ \t\u00a0\u2007\u202f]*| [ \t\u00a0\u2007\u202f]+")
 
 
 def decode_entities(text: str) -> str:
@@ -88,10 +93,18 @@ def decode_entities(text: str) -> str:
 def clean_text(text: str) -> str:
     """Entities decoded, Unicode composed (NFC), soft hyphens and zero-width marks removed,
     runs of spaces folded, line structure kept. Stray HTML tags stay as text."""
-    text = unicodedata.normalize("NFC", decode_entities(text)).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", decode_entities(text)))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _without_blank_runs("\n".join(lines))
+
+
+def _without_blank_runs(text: str) -> str:
+    """At most one blank line in a row, the text stripped. The regex runs only where it has
+    something to do: scanning every text for a run was a fifth of the cleaning's regex time."""
+    if "\n\n\n" in text:
+        text = _BLANK_RUNS.sub("\n\n", text)
+    return text.strip()
 
 
 # --- page furniture ---------------------------------------------------------------------------
@@ -135,8 +148,17 @@ class _FoldTable(dict):
 _FOLD_TABLE = _FoldTable()
 
 
+# Furniture is short, or recognised by its start; folding a long paragraph whole only cost
+# time (all of a line was folded, twice: 1.0 s of 5,000 articles' 2.2 s of reading).
+_FOLDED_PREFIX = 200
+
+
 def _fold_line(line: str) -> str:
-    return line.lower().translate(_FOLD_TABLE).strip()
+    """The line lower-cased and without diacritics, for matching the furniture patterns. Past
+    `_FOLDED_PREFIX` characters only lower-cased: the patterns read a long line only for its
+    start, for `facebook` (ASCII) and for digits, which folding leaves as they are."""
+    head, tail = line[:_FOLDED_PREFIX], line[_FOLDED_PREFIX:]
+    return (head.lower().translate(_FOLD_TABLE) + tail.lower()).strip()
 
 
 def strip_furniture(text: str) -> tuple[str, str | None]:
@@ -146,14 +168,15 @@ def strip_furniture(text: str) -> tuple[str, str | None]:
     repeat the title there); it becomes the title and leaves the body.
     """
     lines = text.split("\n")
+    folded = [_fold_line(line) for line in lines]
     headline = None
-    for i, line in enumerate(lines):
-        if _RELATED_BLOCK.match(_fold_line(line)):
-            lines = lines[:i]
+    for i, line in enumerate(folded):
+        if _RELATED_BLOCK.match(line):
+            lines, folded = lines[:i], folded[:i]
             headline = _pop_headline(lines)
             break
-    kept = [line for line in lines if not _FURNITURE_LINE.match(_fold_line(line))]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip(), headline
+    kept = [line for line, fold in zip(lines, folded) if not _FURNITURE_LINE.match(fold)]
+    return _without_blank_runs("\n".join(kept)), headline
 
 
 def _pop_headline(lines: list[str]) -> str | None:
