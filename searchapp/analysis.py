@@ -254,12 +254,15 @@ class CachedAnalyzer(CompositeAnalyzer):
             return None
         memo = self._memo(False)
         found: dict[str, list[int]] = {}
+        unmet: list = []  # the unstemmed terms of the words the memo had not met
         pos = -1  # the first kept word keeps its own position; the rest follow it (stop words skipped)
         for raw_pos, match in enumerate(WORD_PATTERN.finditer(value)):
             raw = match.group()
             term = memo.get(raw, self)
             if term is self:
-                term = memo[raw] = self._word(raw, False)
+                term, unstemmed = self._word_both_ways(raw)
+                memo[raw] = term
+                unmet.append(unstemmed)
             if term is None:
                 continue
             for text in (term,) if isinstance(term, str) else term:
@@ -271,7 +274,15 @@ class CachedAnalyzer(CompositeAnalyzer):
                     spots.extend((pos, *match.span()))
                 else:
                     spots.append(pos)
+        self.__dict__["_last_unmet"] = (value, unmet)
         return found
+
+    def unstemmed_new_words(self, value: str) -> list | None:
+        """When `value` is the text `occurrences` analysed last: the unstemmed (`no_morph`)
+        terms of its words that this analyzer's memo had not met before (None for a stop
+        word), which are the words a spelling field has not been given yet. Else None."""
+        last = self.__dict__.get("_last_unmet")
+        return last[1] if last is not None and last[0] is value else None
 
     def _term(self, raw: str, memo: dict, no_morph: bool) -> str | tuple[str, ...] | None:
         term = memo.get(raw, self)
@@ -296,6 +307,19 @@ class CachedAnalyzer(CompositeAnalyzer):
             if text is None:
                 return None
         return text
+
+    def _word_both_ways(self, raw: str) -> tuple:
+        """`(self._word(raw, False), self._word(raw, True))`, running the shared steps once
+        when the only morphological step is the last one (the stemmer)."""
+        steps, unstemmed_steps = self._word_steps(False), self._word_steps(True)
+        if steps is None or unstemmed_steps != steps[:-1]:
+            return self._word(raw, False), self._word(raw, True)
+        text = _join_number(raw) if raw[0].isdigit() else raw
+        for step in unstemmed_steps:
+            text = step(text)
+            if text is None:
+                return None, None
+        return steps[-1](text), text
 
     def _word_steps(self, no_morph: bool) -> list | None:
         """The chain as one plain function per filter, for one word: a memo miss ran the whole

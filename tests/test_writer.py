@@ -139,3 +139,19 @@ def test_spelling_words_are_each_distinct_word_of_the_articles_once():
     given = [word for text in texts for word in field.spellable_words(text)]
     expected = set().union(*(field.analyzer.distinct_terms(text, no_morph=True) for text in texts))
     assert sorted(given) == sorted(expected) and len(expected) > 500
+
+
+def test_spelling_words_after_indexing_are_each_distinct_word_once():
+    """Indexing a body tells the spelling field which of its words are new (the analyzer's
+    memo): the words given are the same as those of reading each text afresh, titles apart."""
+    schema = index.build_schema()
+    body, title = schema["body"], schema["title"]
+    texts = _seed_texts() * 2
+    given = []
+    for text in texts:
+        list(title.index(text.split("\n", 1)[0]))  # a title's words are no body's
+        list(body.index(text))
+        assert body.analyzer.unstemmed_new_words(text) is not None
+        given.extend(body.spellable_words(text))
+    expected = set().union(*(body.analyzer.distinct_terms(text, no_morph=True) for text in texts))
+    assert sorted(given) == sorted(expected) and len(expected) > 500
