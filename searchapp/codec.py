@@ -91,8 +91,7 @@ class _TermAtATimeFieldWriter(W3FieldWriter):
         # Most terms have one posting, inlined into the term table: the posting writer's
         # block bookkeeping for it cost more than the term's entry (BENCHMARKS.md).
         postwriter._format = self._format
-        terminfo = postwriter.inlined_terminfo(ids, weights, values, lengths)
-        self._tindex.add(pack_ushort(self._fieldid) + btext, terminfo.to_bytes())
+        self._tindex.add(pack_ushort(self._fieldid) + btext, postwriter.inlined_terminfo_bytes(ids, weights, values, lengths))
 
 
 class _InliningPostingsWriter(W3PostingsWriter):
@@ -101,21 +100,23 @@ class _InliningPostingsWriter(W3PostingsWriter):
             return super().finish_postings()
         terminfo = self._terminfo
         terminfo.add_block(self)
-        terminfo.set_inlined(self._ids, self._weights, self._values_as_read())
+        terminfo.set_inlined(self._ids, self._weights, self._values_as_read(self._values, len(self._ids)))
         self._terminfo = None
         return terminfo
 
-    def inlined_terminfo(self, ids, weights, values, lengths) -> W3TermInfo:
-        """The term info that start_postings, add_posting for each posting and finish_postings
-        give a posting list too short for a block of its own."""
-        self._ids, self._weights = array("I", ids), array("f", weights)
-        self._values = [v for v in values if v]
-        given = [n for n in map(lengths, self._ids) if n] if lengths is not None else []
-        terminfo = W3TermInfo(weight=sum(self._weights), df=len(self._ids), minlength=min(given, default=None),
-                              maxlength=max(given, default=0), maxweight=max(0, max(weights)),
-                              minid=self._ids[0], maxid=self._ids[-1])
-        terminfo.set_inlined(self._ids, self._weights, self._values_as_read())
-        return terminfo
+    def inlined_terminfo_bytes(self, ids, weights, values, lengths) -> bytes:
+        """The term info bytes that start_postings, add_posting for each posting,
+        finish_postings and `W3TermInfo.to_bytes` give a posting list too short for a block of
+        its own, packed straight: the term info object and the posting writer's arrays for a
+        one-posting term cost more than packing it (a third of a spelling term's cost)."""
+        ids, weights32 = tuple(ids), tuple(array("f", weights))  # weights as the block keeps them
+        given = [n for n in map(lengths, ids) if n] if lengths is not None else []
+        minlength = min(given, default=None)
+        head = W3TermInfo._struct.pack(
+            True, sum(weights32), len(ids), 0 if minlength is None else length_to_byte(minlength),
+            length_to_byte(max(given, default=0)), max(0, max(weights)), ids[0], ids[-1])
+        postings = (ids, weights32, self._values_as_read([v for v in values if v], len(ids)))
+        return head + dumps(postings, 2)  # protocol 2, as W3TermInfo.to_bytes
 
     def add_many(self, ids, weights, values, lengths) -> None:
         """`add_posting` for a term's whole posting list, a block at a time (writer.py):
@@ -136,17 +137,18 @@ class _InliningPostingsWriter(W3PostingsWriter):
                 self._minlength = min(given, default=None)
                 self._maxlength = max(given, default=0)
 
-    def _values_as_read(self) -> tuple:
-        """The values as a block reader gives them back. For a fixed-size format that is the
-        bytes cut at that size: Whoosh hands spelling postings the previous posting's value
-        (a stale variable in `SegmentWriter.add_document`), and only this cut drops it."""
+    def _values_as_read(self, values: list, count: int) -> tuple:
+        """The (non-empty) values of `count` postings as a block reader gives them back. For a
+        fixed-size format that is the bytes cut at that size: Whoosh hands spelling postings
+        the previous posting's value (a stale variable in `SegmentWriter.add_document`), and
+        only this cut drops it."""
         size = self._format.fixed_value_size()
         if size is None or size < 0:
-            return tuple(self._values)
+            return tuple(values)
         if size == 0:
-            return (None,) * len(self._ids)
-        joined = b"".join(self._values)
-        return tuple(joined[i * size:(i + 1) * size] for i in range(len(self._ids)))
+            return (None,) * count
+        joined = b"".join(values)
+        return tuple(joined[i * size:(i + 1) * size] for i in range(count))
 
 
 class SplitBlockCodec(SearchappCodec):
