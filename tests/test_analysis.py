@@ -125,3 +125,24 @@ def test_the_indexing_memo_gives_what_the_plain_chain_gives(text):
         for no_morph in (False, True):
             assert _indexed(cached, text, no_morph=no_morph) == _indexed(plain, text, no_morph=no_morph)
             assert cached.distinct_terms(text, no_morph) == {t.text for t in plain(text, no_morph=no_morph)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(ROMANIAN_LETTERS + "0123456789 .,-\u00ad\n„”ÉéСлово")), max_size=120))
+def test_occurrences_are_the_plain_chains_tokens_by_term(text):
+    """CachedAnalyzer.occurrences (what the posting formats encode) groups the chain's tokens
+    by term: positions, or positions with start and end characters, in order; and it reports
+    the unstemmed terms of the words its memo had not met, for the spelling field."""
+    from whoosh.analysis import CompositeAnalyzer
+
+    for make in (folded_analyzer, exact_analyzer):
+        cached = make()
+        plain = CompositeAnalyzer(*cached.items)
+        expected: dict[str, list[int]] = {}
+        for term, pos, start, end in _indexed(plain, text):
+            expected.setdefault(term, []).extend((pos, start, end))
+        assert cached.occurrences(text, chars=True) == expected
+        assert cached.unstemmed_new_words(text) is not None
+        assert set(cached.unstemmed_new_words(text)) - {None} == {t.text for t in plain(text, no_morph=True)}
+        assert cached.occurrences(text, chars=False) == {term: spots[0::3] for term, spots in expected.items()}
+        assert cached.unstemmed_new_words(text) == []  # every word met by now
