@@ -105,8 +105,10 @@ class TermPostingPool:
         them go (Whoosh's pool spills too, a posting at a time; here a term at a time)."""
         run = tempfile.TemporaryFile(dir=folder, prefix=".searchapp-run-")
         chunk = []
-        for record in self._held_records():
-            chunk.append(record)
+        for fieldname, btext, ids, weights, values, ends in self._held_records():
+            # Arrays as their bytes: pickling and unpickling an array object took ten times
+            # as long, and was most of the cost of a spill.
+            chunk.append((fieldname, btext, ids.tobytes(), weights.tobytes(), values, ends.tobytes()))
             if len(chunk) == RUN_CHUNK_TERMS:
                 pickle.dump(chunk, run, 5)
                 chunk = []
@@ -142,7 +144,7 @@ class TermPostingPool:
             terms = self._fields[fieldname]
             for btext in sorted(terms):
                 postings = terms[btext]
-                yield fieldname, btext, postings.ids, postings.weights, postings.value_list()
+                yield fieldname, btext, postings.ids, postings.weights, bytes(postings.values), postings.ends
 
     def _records(self):
         """Every term's postings, the spilled runs' and the held ones merged term by term (the
@@ -151,13 +153,13 @@ class TermPostingPool:
         merged = heapq.merge(*sources, key=_term_key) if len(sources) > 1 else sources[0]
         for key, parts in groupby(merged, _term_key):
             parts = list(parts)
-            ids, weights, values = parts[0][2], parts[0][3], parts[0][4]
+            ids, weights, values = parts[0][2], parts[0][3], _split_values(parts[0][4], parts[0][5])
             if len(parts) > 1:
-                ids, weights, values = array("I", ids), array("d", weights), list(values)
+                ids, weights = array("I", ids), array("d", weights)
                 for part in parts[1:]:
                     ids += part[2]
                     weights += part[3]
-                    values += part[4]
+                    values += _split_values(part[4], part[5])
             if key in self._unordered:  # as Whoosh's pool sorts its tuples
                 ids, weights, values = (list(column) for column in zip(*sorted(zip(ids, weights, values))))
             yield key[0], key[1], ids, weights, values
@@ -175,13 +177,29 @@ def _term_key(record) -> tuple[str, bytes]:
     return record[0], record[1]
 
 
+def _split_values(joined: bytes, ends) -> list[bytes]:
+    """Each posting's value, cut from the values joined end to end at their `ends`."""
+    start, values = 0, []
+    for end in ends:
+        values.append(joined[start:end])
+        start = end
+    return values
+
+
 def _run_records(run):
     while True:
         try:
             chunk = pickle.load(run)
         except EOFError:
             return
-        yield from chunk
+        for fieldname, btext, ids, weights, values, ends in chunk:
+            yield fieldname, btext, _array("I", ids), _array("d", weights), values, _array("I", ends)
+
+
+def _array(typecode: str, raw: bytes) -> array:
+    numbers = array(typecode)
+    numbers.frombytes(raw)
+    return numbers
 
 
 def _add_postings(fieldwriter, btext: bytes, ids, weights, values, lengths) -> None:
