@@ -47,13 +47,6 @@ class _TermPostings:
         self.values = bytearray()
         self.ends = array("I")
 
-    def value_list(self) -> list[bytes]:
-        values, start, out = bytes(self.values), 0, []
-        for end in self.ends:
-            out.append(values[start:end])
-            start = end
-        return out
-
 
 class TermPostingPool:
     """Stands in for Whoosh's `PostingPool` in a `SegmentWriter`: `add()` takes the same
