@@ -90,7 +90,8 @@ class PackedCharacters(Characters):
         boost = self.field_boost
         for term, flat in found.items():
             count = len(flat) // 3
-            yield term, count, count * boost, _packed(flat[0::3] + flat[1::3] + flat[2::3])
+            # Three terms in four occur once in an article, their value already in order.
+            yield term, count, count * boost, _packed(flat if count == 1 else flat[0::3] + flat[1::3] + flat[2::3])
 
     def encode(self, poslist) -> bytes:
         positions, starts, ends = zip(*poslist) if poslist else ((), (), ())
