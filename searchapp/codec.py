@@ -34,6 +34,7 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
+from operator import sub
 from pickle import dumps, loads
 
 from whoosh.codec.whoosh3 import (
@@ -136,6 +137,23 @@ class _InliningPostingsWriter(W3PostingsWriter):
                 given = [n for n in map(lengths, block_ids) if n]
                 self._minlength = min(given, default=None)
                 self._maxlength = max(given, default=0)
+
+    # Whoosh's _mini_ids and _mini_weights, with the loops over a block's postings at C speed
+    # (a generator and two all() per block were a tenth of writing the body's blocks): the same
+    # tuples and floats.
+    def _mini_ids(self):
+        ids = self._ids
+        if self._byteids or not ids:
+            return tuple(ids)
+        return (ids[0], *map(sub, ids[1:], ids[:-1]))
+
+    def _mini_weights(self):
+        weights = self._weights
+        if weights.count(1.0) == len(weights):
+            return None
+        if weights.count(weights[0]) == len(weights):
+            return weights[0]
+        return tuple(weights)
 
     def _values_as_read(self, values: list, count: int) -> tuple:
         """The (non-empty) values of `count` postings as a block reader gives them back. For a
