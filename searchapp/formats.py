@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 from array import array
 
+import numpy as np
 from whoosh.formats import Characters, Positions
 
 _UINT = "I"
@@ -108,3 +109,26 @@ class PackedCharacters(Characters):
 
     def decode_frequency(self, valuestring: bytes) -> int:
         return len(valuestring) // 12
+
+
+def is_packed(field_format) -> bool:
+    return isinstance(field_format, (PackedPositions, PackedCharacters))
+
+
+def keyed_positions(values: list[bytes], field_format) -> np.ndarray:
+    """The positions of many packed posting values at once, as one increasing array of keys:
+    the value's number in the high 32 bits, the position in the low ones (a phrase checks all
+    its candidates with a few array operations, postings.py)."""
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    share = 3 if isinstance(field_format, PackedCharacters) else 1  # integers per occurrence
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    if (sizes % (4 * share)).any():
+        raise ValueError("a packed posting value of a length no occurrences can have")
+    sizes //= 4
+    counts = sizes // share  # the positions come first, then (for characters) starts and ends
+    packed = np.frombuffer(b"".join(values), dtype="<u4").astype(np.int64)
+    owner = np.repeat(np.arange(len(values), dtype=np.int64), counts)
+    first = np.repeat(np.cumsum(sizes) - sizes, counts)  # where each position's value starts
+    rank = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return (owner << 32) | packed[first + rank]

@@ -6,22 +6,28 @@ most of a request (BENCHMARKS.md): a phrase's documents took 0.5 s to list throu
 matchers and as long again to collect, and an And's leapfrogging `skip_to` calls were three
 quarters of a 2-3 word query. Here each term's postings are read once per request a whole
 block at a time (ids and weights; positions only when a phrase or a snippet asks for them, a
-block at a time), the sets of matching documents come
-from set algebra on them, and the scores from Whoosh's own scorer objects (`BM25F.scorer`,
-`_score(weight, length)`), summed as Whoosh's matchers sum them (And, Or, AndMaybe: sum of the
-parts that match; a ConstantScoreQuery: its constant; a phrase: its words' scores in its field).
-A query this module does not know returns None from `scores()` and goes through Whoosh's own
-collection (tests/test_postings.py checks both against Whoosh on two-segment indexes).
+block at a time), the sets of matching documents come from mask algebra on them, and the scores
+from Whoosh's own scorer objects (`BM25F.scorer`, its `bm25()` applied to whole arrays), summed
+as Whoosh's matchers sum them (And, Or, AndMaybe: sum of the parts that match; a
+ConstantScoreQuery: its constant; a phrase: its words' scores in its field). A query this module
+does not know returns None from `scores()` and goes through Whoosh's own collection
+(tests/test_postings.py checks both against Whoosh on two-segment indexes).
+
+Why numpy: at 160k articles a common word matches 40,000 articles, and Python sets of their
+numbers, a dict of their scores and a loop per posting were most of the request (BENCHMARKS.md);
+masks over the searcher's documents and arrays of postings do the same work at C speed, with
+the same floats (elementwise IEEE operations in the order Whoosh's Python performs them).
 """
 
 from __future__ import annotations
 
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Container, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TimeLimit
@@ -29,23 +35,119 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightLengthScorer
 from whoosh.searching import Searcher
 
-from .codec import SplitBlockMatcher, field_lengths
+from .codec import SplitBlockMatcher, field_length_array, read_split_postings
+from .formats import is_packed, keyed_positions
+
+_NO_IDS = np.zeros(0, dtype=np.int64)
+
+
+class DocSet:
+    """A set of top-level document numbers, held as a mask over the searcher's documents."""
+
+    __slots__ = ("mask",)
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, mask: np.ndarray):
+        self.mask = mask
+
+    @classmethod
+    def empty(cls, size: int) -> DocSet:
+        return cls(np.zeros(size, dtype=bool))
+
+    @classmethod
+    def of(cls, docs: Iterable[int], size: int) -> DocSet:
+        found = cls.empty(size)
+        found.mask[np.fromiter(docs, dtype=np.int64)] = True
+        return found
+
+    def ids(self) -> np.ndarray:
+        """The document numbers, increasing."""
+        return np.flatnonzero(self.mask)
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.ids().tolist())
+
+    def __contains__(self, doc: object) -> bool:
+        return isinstance(doc, (int, np.integer)) and 0 <= doc < len(self.mask) and bool(self.mask[doc])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DocSet):
+            return bool(np.array_equal(self.mask, other.mask))
+        if isinstance(other, (set, frozenset)):
+            return set(self) == other
+        return NotImplemented
+
+    def __and__(self, other: DocSet) -> DocSet:
+        return DocSet(self.mask & other.mask)
+
+    def __or__(self, other: DocSet) -> DocSet:
+        return DocSet(self.mask | other.mask)
+
+    def __sub__(self, other: DocSet) -> DocSet:
+        return DocSet(self.mask & ~other.mask)
+
+    def __repr__(self) -> str:
+        return f"DocSet({len(self)} of {len(self.mask)})"
+
+
+def live_docs(searcher: Searcher) -> DocSet:
+    """The searcher's documents that are not deleted."""
+    return DocSet.of(searcher.reader().all_doc_ids(), searcher.doc_count_all())
+
+
+@dataclass
+class Scores:
+    """Each matching document's score: `docs` (top-level numbers, increasing) and `values`."""
+
+    docs: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def none(cls) -> Scores:
+        return cls(_NO_IDS, np.zeros(0))
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def as_dict(self) -> dict[int, float]:
+        return dict(zip(self.docs.tolist(), self.values.tolist()))
+
+    def best(self, count: int) -> list[tuple[float, int]]:
+        """The `count` best (score, document number), best first; among equal scores the lower
+        document number, as Whoosh orders them."""
+        docs, values = self.docs, self.values
+        if len(values) > count > 0:
+            # The cut-off score by partition first: only what reaches it is sorted.
+            cutoff = np.partition(values, len(values) - count)[len(values) - count]
+            kept = values >= cutoff
+            docs, values = docs[kept], values[kept]
+        ranked = sorted(zip((-values).tolist(), docs.tolist()))[:count]
+        return [(-negated, doc) for negated, doc in ranked]
+
+    def boosted(self, boost: float) -> Scores:
+        return self if boost == 1.0 else Scores(self.docs, self.values * boost)
 
 
 @dataclass
 class LeafPostings:
     """One term's postings in one segment; `ids` are the segment's own document numbers,
-    deleted ones included (`deleted`, empty when the segment has none)."""
+    deleted ones included (`deleted`: their numbers, empty when the segment has none)."""
 
     searcher: Searcher
     offset: int
-    ids: list[int]
-    weights: list[float]
-    deleted: Container[int]
+    ids: np.ndarray
+    weights: np.ndarray
+    deleted: np.ndarray
     values: _Values  # each posting's encoded positions (and characters, in the body)
 
-    def live_ids(self) -> Sequence[int]:
-        return self.ids if not self.deleted else [doc for doc in self.ids if doc not in self.deleted]
+    def live_ids(self) -> np.ndarray:
+        return self.ids if not len(self.deleted) else self.ids[~np.isin(self.ids, self.deleted)]
+
+    def top_level_ids(self) -> np.ndarray:
+        return self.ids + self.offset if self.offset else self.ids
 
 
 def read_postings(searcher: Searcher, fieldname: str, text) -> list[LeafPostings]:
@@ -57,11 +159,12 @@ def read_postings(searcher: Searcher, fieldname: str, text) -> list[LeafPostings
         if (fieldname, text) not in reader:
             continue
         matcher = reader.postings(fieldname, text)
-        deleted: Container[int] = ()
+        deleted = _NO_IDS
         if isinstance(matcher, FilterMatcher):  # the segment has deletions
-            deleted, matcher = matcher._ids, matcher.child
+            deleted, matcher = np.fromiter(matcher._ids, dtype=np.int64), matcher.child
         ids, weights, values = _read_all(matcher)
-        leaves.append(LeafPostings(subsearcher, offset, ids, weights, deleted, values))
+        leaves.append(LeafPostings(subsearcher, offset, np.fromiter(ids, dtype=np.int64, count=len(ids)),
+                                   np.fromiter(weights, dtype=np.float64, count=len(weights)), deleted, values))
     return leaves
 
 
@@ -76,27 +179,24 @@ def _read_all(matcher) -> tuple[list[int], list[float], _Values]:
             values.append(matcher.value())
             matcher.next()
         return ids, weights, _Values([0], [values])
-    # Whoosh's block reader, a block at a time: ids are stored as gaps, summed here by
-    # itertools.accumulate (Whoosh's _read_ids does it with a Python generator). A split block
-    # (codec.SplitBlockCodec) leaves its values unread; Whoosh's own has them unpickled already.
-    split = isinstance(matcher, SplitBlockMatcher)
+    if isinstance(matcher, SplitBlockMatcher):  # the values are left unread until asked for
+        ids, weights, starts, positions = read_split_postings(matcher)
+        return ids, weights, _Values(starts, positions, matcher)
+    # Whoosh's own block reader (indexes written before SplitBlockCodec), a block at a time:
+    # ids are stored as gaps, summed here by itertools.accumulate (Whoosh's _read_ids does it
+    # with a Python generator); the values come unpickled with them.
     starts, blocks = [], []
-    position = matcher._baseoffset
     while matcher.is_active():
         matcher._read_data()
         matcher._read_weights()
+        matcher._read_values()
         starts.append(len(ids))
         block_ids = matcher._data[0]
         ids.extend(block_ids if matcher._byteids else accumulate(block_ids))
         weights.extend(matcher._weights)
-        if split:
-            blocks.append(position)
-        else:
-            matcher._read_values()
-            blocks.append(matcher._values)
-        position = matcher._nextoffset
+        blocks.append(matcher._values)
         matcher._next_block()
-    return ids, weights, _Values(starts, blocks, matcher if split else None)
+    return ids, weights, _Values(starts, blocks)
 
 
 class _Values:
@@ -132,17 +232,20 @@ class _Values:
         return values
 
 
+
+
 class RequestPostings:
     """The postings one request reads, each term read once; the matching documents of a query
     (top-level document numbers) and their scores."""
 
-    def __init__(self, searcher: Searcher, live: Callable[[], frozenset[int]], deadline: float | None = None):
+    def __init__(self, searcher: Searcher, live: Callable[[], DocSet], deadline: float | None = None):
         self.searcher = searcher
         self.live = live
         self.deadline = deadline
+        self.size = searcher.doc_count_all()
         self._postings: dict[tuple, list[LeafPostings]] = {}
-        self._docs: dict[int, tuple[wq.Query, frozenset[int] | set[int]]] = {}
-        self._phrases: dict[int, tuple[wq.Phrase, dict]] = {}
+        self._docs: dict[int, tuple[wq.Query, DocSet]] = {}
+        self._phrases: dict[int, tuple[wq.Phrase, list]] = {}
 
     def postings(self, fieldname: str, text, timed: bool = True) -> list[LeafPostings]:
         """The term's postings, read once per request; TimeLimit past the deadline if `timed`."""
@@ -159,8 +262,8 @@ class RequestPostings:
 
     # -- which documents match
 
-    def docs(self, query: wq.Query):
-        """The document numbers that match `query` (a set). Raises TimeLimit past the deadline."""
+    def docs(self, query: wq.Query) -> DocSet:
+        """The documents that match `query`. Raises TimeLimit past the deadline."""
         memo = self._docs.get(id(query))
         if memo is not None and memo[0] is query:
             return memo[1]
@@ -169,20 +272,17 @@ class RequestPostings:
         self._docs[id(query)] = (query, docs)
         return docs
 
-    def _find_docs(self, query: wq.Query):
+    def _find_docs(self, query: wq.Query) -> DocSet:
         if isinstance(query, wq.Term):
+            found = DocSet.empty(self.size)
             text = _term_bytes(self.searcher, query)
-            if text is None:
-                return frozenset()
-            docs: set[int] = set()
-            for leaf in self.postings(query.fieldname, text):
-                live = leaf.live_ids()
-                docs.update(map(leaf.offset.__add__, live) if leaf.offset else live)
-            return docs
+            for leaf in self.postings(query.fieldname, text) if text is not None else []:
+                found.mask[leaf.live_ids() + leaf.offset] = True
+            return found
         if isinstance(query, wq.Every):
             return self.live()
         if _is_null(query):
-            return frozenset()
+            return DocSet.empty(self.size)
         if isinstance(query, wq.ConstantScoreQuery):
             return self.docs(query.child)
         if isinstance(query, wq.Not):
@@ -194,21 +294,17 @@ class RequestPostings:
         if isinstance(query, wq.Require):
             return self.docs(query.a) & self.docs(query.b)
         if type(query) is wq.And:
-            sets = sorted((self.docs(q) for q in query.subqueries), key=len)
-            if not sets:
-                return frozenset()
-            result = set(sets[0])
-            for other in sets[1:]:
-                result &= other
-            return result
+            parts = [self.docs(q) for q in query.subqueries]
+            return DocSet(np.logical_and.reduce([p.mask for p in parts])) if parts else DocSet.empty(self.size)
         if type(query) in (wq.Or, wq.DisjunctionMax) and getattr(query, "minmatch", 0) in (0, None, 1):
-            result = set()
-            for sub in query.subqueries:
-                result |= self.docs(sub)
-            return result
+            parts = [self.docs(q) for q in query.subqueries]
+            return DocSet(np.logical_or.reduce([p.mask for p in parts])) if parts else DocSet.empty(self.size)
         if type(query) is wq.Phrase and self._phrase_supported(query):
-            return frozenset(doc for segment in self._phrase_matches(query) for doc in segment.top_level_docs())
-        return set(query.docs(self.searcher))  # ranges and the rest: Whoosh's own way
+            found = DocSet.empty(self.size)
+            for segment in self._phrase_matches(query):
+                found.mask[segment.top_level_docs()] = True
+            return found
+        return DocSet.of(query.docs(self.searcher), self.size)  # ranges and the rest: Whoosh's own way
 
     def _phrase_supported(self, phrase: wq.Phrase) -> bool:
         schema = self.searcher.schema
@@ -228,12 +324,12 @@ class RequestPostings:
         texts = self._phrase_terms(phrase)
         if texts:
             by_term = [self.postings(phrase.fieldname, text) for text in texts]
-            decode = self.searcher.schema[phrase.fieldname].format.decoder("positions")
+            field_format = self.searcher.schema[phrase.fieldname].format
             for subsearcher, _offset in self.searcher.leaf_searchers():
                 leaves = [next((leaf for leaf in term if leaf.searcher is subsearcher), None) for term in by_term]
                 if any(leaf is None for leaf in leaves):
                     continue  # a word missing from this segment
-                matches.append(_SegmentPhrase.found(leaves, decode, phrase.slop))
+                matches.append(_SegmentPhrase.found(leaves, field_format, phrase.slop))
                 self._check_time()
         self._phrases[id(phrase)] = (phrase, matches)
         return matches
@@ -250,13 +346,13 @@ class RequestPostings:
         chars: dict[int, list[tuple[int, int]]] = {doc: [] for doc in docs}
         for text in texts:
             for leaf in self.postings(fieldname, text, timed=False):  # for the hits already found
-                for i in _indexes_within(leaf, chars):
-                    chars[leaf.offset + leaf.ids[i]].extend((start, end) for _pos, start, end in decode(leaf.values[i]))
+                for i in _indexes_of(leaf, docs):
+                    chars[leaf.offset + int(leaf.ids[i])].extend((start, end) for _pos, start, end in decode(leaf.values[i]))
         return chars
 
     # -- how well they match
 
-    def scores(self, query: wq.Query, docs) -> dict[int, float] | None:
+    def scores(self, query: wq.Query, docs: DocSet) -> Scores | None:
         """Whoosh's score of each document of `docs` that matches `query`, or None when the
         query holds a kind of node this module does not score."""
         try:
@@ -264,110 +360,134 @@ class RequestPostings:
         except _Unsupported:
             return None
 
-    def _scores(self, query: wq.Query, docs) -> dict[int, float]:
+    def _scores(self, query: wq.Query, docs: DocSet) -> Scores:
         # Boosts as Whoosh applies them: a term's, a phrase's and an And's or Or's multiply
         # their scores; AndMaybe, AndNot and ConstantScoreQuery have none.
         self._check_time()
         if isinstance(query, wq.Term):
             text = _term_bytes(self.searcher, query)
             leaves = self.postings(query.fieldname, text) if text is not None else []
-            return _boosted(self._term_scores(query.fieldname, text, leaves, docs), query.boost)
+            return self._term_scores(query.fieldname, text, leaves, docs).boosted(query.boost)
         if isinstance(query, wq.ConstantScoreQuery):
-            score = query.score
-            return {doc: score for doc in self._within(query.child, docs)}
+            within = self._within(query.child, docs).ids()
+            return Scores(within, np.full(len(within), query.score, dtype=np.float64))
         if type(query) is wq.And:
             within = self._within(query, docs)
-            return _boosted(_summed(self._scores(sub, within) for sub in query.subqueries), query.boost)
+            return self._summed([self._scores(sub, within) for sub in query.subqueries]).boosted(query.boost)
         if type(query) is wq.Or and query.minmatch in (0, None, 1):
-            scores = _boosted(_summed(self._scores(sub, docs) for sub in query.subqueries), query.boost)
+            scores = self._summed([self._scores(sub, docs) for sub in query.subqueries]).boosted(query.boost)
             if query.scale and len(query.subqueries) > 1:
                 return self._coordinated(query, scores)
             return scores
         if isinstance(query, wq.AndMaybe):
-            return _summed([self._scores(query.a, docs), self._scores(query.b, self._within(query.a, docs))])
+            return self._summed([self._scores(query.a, docs), self._scores(query.b, self._within(query.a, docs))])
         if isinstance(query, wq.AndNot):
             return self._scores(query.a, self._within(query, docs))
         if type(query) is wq.Phrase and self._phrase_supported(query):
-            return _boosted(self._phrase_scores(query, docs), query.boost)
+            return self._phrase_scores(query, docs).boosted(query.boost)
         if _is_null(query):
-            return {}
+            return Scores.none()
         raise _Unsupported(type(query).__name__)
 
-    def _coordinated(self, query: wq.Or, scores: dict[int, float]) -> dict[int, float]:
+    def _summed(self, parts: list[Scores]) -> Scores:
+        """The parts' scores added document by document: the largest part first, then the
+        others by decreasing size (the same additions, in the same order, as before numpy)."""
+        parts = sorted(parts, key=len, reverse=True)
+        if len(parts) < 2:
+            return parts[0] if parts else Scores.none()
+        total = np.zeros(self.size)
+        present = np.zeros(self.size, dtype=bool)
+        for part in parts:
+            total[part.docs] += part.values
+            present[part.docs] = True
+        docs = np.flatnonzero(present)
+        return Scores(docs, total[docs])
+
+    def _coordinated(self, query: wq.Or, scores: Scores) -> Scores:
         """Whoosh's CoordMatcher: an Or with a `scale` rescales each score by how many of its
         terms (one per field) the document has, out of those its segment has (V-Twin's SQR)."""
         terms = [node for node in query.leaves() if not _is_null(node)]
         if not all(type(node) is wq.Term for node in terms):
             raise _Unsupported("coordination over other than terms")
-        matching: dict[int, int] = dict.fromkeys(scores, 0)
+        matching = np.zeros(self.size, dtype=np.int64)
         in_segment: dict[int, int] = {}  # segment offset -> how many of the terms it has
         for term in terms:
             text = _term_bytes(self.searcher, term)
             for leaf in self.postings(term.fieldname, text) if text is not None else []:
                 in_segment[leaf.offset] = in_segment.get(leaf.offset, 0) + 1
-                for i in _indexes_within(leaf, matching):
-                    matching[leaf.offset + leaf.ids[i]] += 1
-        offsets = sorted(in_segment)
+                matching[leaf.top_level_ids()] += 1
+        if not len(scores):
+            return scores
+        offsets = np.array(sorted(in_segment), dtype=np.int64)
+        counts = np.array([in_segment[offset] for offset in offsets.tolist()], dtype=np.int64)
+        termcount = counts[np.searchsorted(offsets, scores.docs, side="right") - 1]
         scale = query.scale
-        coordinated = {}
-        for doc, score in scores.items():
-            termcount = in_segment[offsets[bisect_right(offsets, doc) - 1]]
-            if termcount in (0, scale):
-                coordinated[doc] = 0
-            else:
-                coordinated[doc] = (score + (matching[doc] - 1) / (termcount - scale) ** 2) * ((termcount - 1) / termcount)
-        return coordinated
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rescaled = (scores.values + (matching[scores.docs] - 1) / (termcount - scale) ** 2) * ((termcount - 1) / termcount)
+        return Scores(scores.docs, np.where((termcount == 0) | (termcount == scale), 0.0, rescaled))
 
-    def _within(self, query: wq.Query, docs):
+    def _within(self, query: wq.Query, docs: DocSet) -> DocSet:
         """The documents of `docs` that match `query`."""
         matching = self.docs(query)
         return docs if matching is docs else matching & docs
 
-    def _term_scores(self, fieldname: str, text, leaves: list[LeafPostings], docs) -> dict[int, float]:
-        scores: dict[int, float] = {}
+    def _term_scores(self, fieldname: str, text, leaves: list[LeafPostings], docs: DocSet) -> Scores:
+        found, scores = [], []
         for leaf in leaves:
-            indexes = _indexes_within(leaf, docs)
-            found = [leaf.offset + leaf.ids[i] for i in indexes] if leaf.offset else [leaf.ids[i] for i in indexes]
-            scores.update(zip(found, self._posting_scores(leaf, fieldname, text, indexes)))
-        return scores
+            top_level = leaf.top_level_ids()
+            indexes = np.flatnonzero(docs.mask[top_level])
+            found.append(top_level[indexes])
+            scores.append(self._posting_scores(leaf, fieldname, text, indexes))
+        return Scores(np.concatenate(found), np.concatenate(scores)) if found else Scores.none()
 
-    def _phrase_scores(self, phrase: wq.Phrase, docs) -> dict[int, float]:
+    def _phrase_scores(self, phrase: wq.Phrase, docs: DocSet) -> Scores:
         # Whoosh scores a phrase as the intersection of its words: the sum of their scores,
         # added word after word.
         texts = self._phrase_terms(phrase)
-        scores: dict[int, float] = {}
+        found, scores = [], []
         for segment in self._phrase_matches(phrase):
-            totals = [0.0] * len(segment.docs)
+            totals = np.zeros(len(segment.docs))
             for leaf, text, indexes in zip(segment.leaves, texts, segment.indexes):
-                word_scores = self._posting_scores(leaf, phrase.fieldname, text, indexes)
-                totals = [total + score for total, score in zip(totals, word_scores)]
-            scores.update((doc, total) for doc, total in zip(segment.top_level_docs(), totals) if doc in docs)
-        return scores
+                totals = totals + self._posting_scores(leaf, phrase.fieldname, text, indexes)
+            top_level = segment.top_level_docs()
+            kept = docs.mask[top_level]
+            found.append(top_level[kept])
+            scores.append(totals[kept])
+        return Scores(np.concatenate(found), np.concatenate(scores)) if found else Scores.none()
 
-    def _posting_scores(self, leaf: LeafPostings, fieldname: str, text, indexes: list[int]) -> list[float]:
+    def _posting_scores(self, leaf: LeafPostings, fieldname: str, text, indexes: np.ndarray) -> np.ndarray:
         """The scores Whoosh's scorer gives the term's postings at `indexes` in this segment."""
         scorer = self._scorer(leaf.searcher, fieldname, text)
-        weights = [leaf.weights[i] for i in indexes]
-        lengths = list(map(self._length_of(leaf, fieldname), [leaf.ids[i] for i in indexes]))
-        if type(scorer) is not BM25FScorer or None in lengths:  # None: a damaged length column,
-            return list(map(scorer._score, weights, lengths))  # which Whoosh's scorer fails on
-        # Whoosh's `bm25()` for BM25FScorer._score, inlined with its operations in the same order
-        # (so the same floats): a function call per posting was half of a common word's request
-        # at 160k articles (BENCHMARKS.md). A length's part of the denominator is computed once
-        # per distinct length (Whoosh stores lengths as one of 256 byte values).
+        weights = leaf.weights[indexes]
+        lengths = self._lengths(leaf, fieldname, leaf.ids[indexes])
+        if type(scorer) is not BM25FScorer or lengths is None:
+            # Whoosh's own scorer, a posting at a time (a segment of another codec, a damaged
+            # length column, which Whoosh's scorer fails on, or another weighting).
+            length = self._length_of(leaf, fieldname)
+            return np.array([scorer._score(w, length(doc)) for w, doc in zip(weights.tolist(), leaf.ids[indexes].tolist())],
+                            dtype=np.float64)
+        # Whoosh's `bm25()` for BM25FScorer._score over whole arrays, with its operations in
+        # the same order (so the same floats): a function call per posting was half of a
+        # common word's request at 160k articles (BENCHMARKS.md).
         idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-        k1_plus_1, one_minus_b = k1 + 1, 1 - b
-        norms = {length: k1 * (one_minus_b + b * length / avgfl) for length in set(lengths)}
-        return [idf * ((tf * k1_plus_1) / (tf + norms[length])) for tf, length in zip(weights, lengths)]
+        norms = k1 * ((1 - b) + b * lengths / avgfl)
+        return idf * ((weights * (k1 + 1)) / (weights + norms))
+
+    @staticmethod
+    def _lengths(leaf: LeafPostings, fieldname: str, ids: np.ndarray) -> np.ndarray | None:
+        """The documents' lengths of the field (segment numbers), or None when the segment
+        has no length array or one of them is missing."""
+        lengths = field_length_array(leaf.searcher.reader(), fieldname)
+        if lengths is None:
+            return None
+        taken = lengths[ids]
+        return None if np.isnan(taken).any() else taken
 
     @staticmethod
     def _length_of(leaf: LeafPostings, fieldname: str) -> Callable[[int], int]:
         """A document's length of the field in this segment, by its segment document number."""
         reader = leaf.searcher.reader()
-        lengths = field_lengths(reader, fieldname)
-        if lengths is None:  # a segment written by another codec: Whoosh's way
-            return lambda doc: reader.doc_field_length(doc, fieldname, 1)
-        return lengths.__getitem__
+        return lambda doc: reader.doc_field_length(doc, fieldname, 1)
 
     def _scorer(self, subsearcher: Searcher, fieldname: str, text) -> WeightLengthScorer:
         scorer = self.searcher.weighting.scorer(subsearcher, fieldname, text)
@@ -382,57 +502,64 @@ class _SegmentPhrase:
     documents (segment numbers, increasing) and, for each word, its posting's index in each."""
 
     leaves: list[LeafPostings]
-    docs: list[int]
-    indexes: list[list[int]]
+    docs: np.ndarray
+    indexes: list[np.ndarray]
 
     @classmethod
-    def found(cls, leaves: list[LeafPostings], decode: Callable[[bytes], list[int]], slop: int) -> _SegmentPhrase:
-        where = [{doc: i for i, doc in enumerate(leaf.ids)} for leaf in leaves]
-        candidates = sorted(set(where[0]).intersection(*where[1:]).difference(leaves[0].deleted))
-        found = [list(map(w.__getitem__, candidates)) for w in where]  # each word's posting index
-        values = [leaf.values.take(indexes) for leaf, indexes in zip(leaves, found)]
-        matched = [k for k, value in enumerate(zip(*values)) if _in_sequence(list(map(decode, value)), slop)]
-        return cls(leaves, [candidates[k] for k in matched], [[column[k] for k in matched] for column in found])
+    def found(cls, leaves: list[LeafPostings], field_format, slop: int) -> _SegmentPhrase:
+        candidates = leaves[0].ids
+        for leaf in leaves[1:]:
+            candidates = _common(candidates, leaf.ids)
+        if len(leaves[0].deleted):
+            candidates = candidates[~np.isin(candidates, leaves[0].deleted)]
+        found = [np.searchsorted(leaf.ids, candidates) for leaf in leaves]  # each word's posting index
+        values = [leaf.values.take(indexes.tolist()) for leaf, indexes in zip(leaves, found)]
+        if is_packed(field_format):
+            matched = _in_sequence_packed([keyed_positions(column, field_format) for column in values], slop)
+        else:  # Whoosh's own position formats (indexes built before formats.py)
+            decode = field_format.decoder("positions")
+            matched = np.array([k for k, value in enumerate(zip(*values)) if _in_sequence(list(map(decode, value)), slop)],
+                               dtype=np.int64)
+        return cls(leaves, candidates[matched], [column[matched] for column in found])
 
-    def top_level_docs(self) -> Iterator[int]:
-        offset = self.leaves[0].offset
-        return (offset + doc for doc in self.docs)
+    def top_level_docs(self) -> np.ndarray:
+        return self.docs + self.leaves[0].offset
 
 
 class _Unsupported(Exception):
     """A query node `RequestPostings.scores` leaves to Whoosh."""
 
 
-def _summed(parts) -> dict[int, float]:
-    parts = sorted(parts, key=len, reverse=True)
-    if not parts:
-        return {}
-    total = dict(parts[0])  # the largest part copied at C speed; the others added to it
-    for part in parts[1:]:
-        for doc, score in part.items():
-            total[doc] = total.get(doc, 0.0) + score
-    return total
+def _indexes_of(leaf: LeafPostings, docs: list[int]) -> list[int]:
+    """The indexes of the leaf's postings of `docs` (top-level numbers), increasing."""
+    local = np.array(sorted(docs), dtype=np.int64) - leaf.offset
+    at = np.searchsorted(leaf.ids, local)
+    found = at < len(leaf.ids)
+    at = at[found]
+    return at[leaf.ids[at] == local[found]].tolist()
 
 
-def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
-    if boost == 1.0:
-        return scores
-    return {doc: score * boost for doc, score in scores.items()}
+def _in_sequence_packed(keyed: list[np.ndarray], slop: int) -> np.ndarray:
+    """_in_sequence for every candidate at once, over `keyed_positions` of each word: the
+    numbers of the candidates where some position of each word follows one of the previous
+    word's by 1..slop."""
+    ends = keyed[0]
+    for following in keyed[1:]:
+        reachable = ends + 1 if slop == 1 else np.unique(ends[:, None] + np.arange(1, slop + 1))
+        ends = _common(reachable, following)
+        if not len(ends):
+            break
+    return np.unique(ends >> 32)
 
 
-def _indexes_within(leaf: LeafPostings, docs) -> list[int]:
-    """The indexes of the leaf's postings whose documents are in `docs`: looked up one by one
-    when `docs` is much shorter than the posting list (a rare word And a common one), else by
-    walking the list."""
-    ids, offset = leaf.ids, leaf.offset
-    if len(docs) * 16 < len(ids):
-        found = []
-        for doc in sorted(docs):
-            i = bisect_left(ids, doc - offset)
-            if i < len(ids) and ids[i] == doc - offset:
-                found.append(i)
-        return found
-    return [i for i, doc in enumerate(ids) if offset + doc in docs]
+def _common(these: np.ndarray, those: np.ndarray) -> np.ndarray:
+    """The numbers in both increasing arrays, by binary search of the longer (np.intersect1d
+    sorts both again: a third of a common phrase's request)."""
+    if len(these) > len(those):
+        these, those = those, these
+    at = np.searchsorted(those, these)
+    inside = at < len(those)
+    return these[inside][those[at[inside]] == these[inside]]
 
 
 def _in_sequence(positions: list[list[int]], slop: int) -> bool:

@@ -7,7 +7,6 @@ JSON or terminal text is the caller's job.
 
 from __future__ import annotations
 
-import heapq
 import html
 import math
 import os
@@ -15,12 +14,13 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 from whoosh import qparser, query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.analysis import Token
@@ -38,7 +38,7 @@ from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
 from .known_matches import KnownMatches
-from .postings import RequestPostings
+from .postings import DocSet, RequestPostings, live_docs
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
@@ -537,17 +537,6 @@ def _raised_reading_index_files(exc: BaseException) -> bool:
     return innermost.endswith(_OWN_FILE_READERS) or any(name in innermost for name in _WHOOSH_FILE_READERS)
 
 
-def _best(scores: dict[int, float], count: int) -> list[tuple[float, int]]:
-    """The `count` best (score, document number), best first; among equal scores the lower
-    document number, as Whoosh orders them."""
-    if len(scores) > 4 * count > 0:
-        # The cut-off score from the bare floats first (no tuple per match): at 160k articles a
-        # common word has tens of thousands of matches for a page of ten.
-        cutoff = heapq.nlargest(count, scores.values())[-1]
-        scores = {doc: score for doc, score in scores.items() if score >= cutoff}
-    return [(-negated, doc) for negated, doc in sorted((-score, doc) for doc, score in scores.items())[:count]]
-
-
 class _Search:
     """One run of a search: parse, collect hits and facets, build snippets and a suggestion."""
 
@@ -659,7 +648,7 @@ class _Search:
             return None
         if scores is None:
             return None
-        return Results(self.searcher, filtered, _best(scores, self.params.page * self.params.per_page))
+        return Results(self.searcher, filtered, scores.best(self.params.page * self.params.per_page))
 
     def _cut_short(self) -> None:
         if not self.partial:
@@ -801,8 +790,9 @@ class _SearcherData:
     def __init__(self, searcher: Searcher):
         self.searcher = searcher
         self._months: list[str] | None = None
+        self._month_numbers: tuple[list[str], np.ndarray] | None = None
         self._every_counts: dict[str, int] | None = None
-        self._live: frozenset[int] | None = None
+        self._live: DocSet | None = None
 
     def months(self) -> list[str]:
         """docnum -> "YYYY-MM" (or "none"), read once from the month column."""
@@ -812,17 +802,28 @@ class _SearcherData:
             self._months = [_decode_term(value) for value in column]
         return self._months
 
-    def live(self) -> frozenset[int]:
+    def live(self) -> DocSet:
         if self._live is None:
-            self._live = frozenset(self.searcher.reader().all_doc_ids())
+            self._live = live_docs(self.searcher)
         return self._live
 
-    def month_counts(self, docs) -> dict[str, int]:
+    def month_counts(self, docs: DocSet | Iterable[int]) -> dict[str, int]:
         if docs is self.live():
             if self._every_counts is None:
-                self._every_counts = dict(Counter(map(self.months().__getitem__, docs)))
+                self._every_counts = self._counted(docs)
             return self._every_counts
-        return dict(Counter(map(self.months().__getitem__, docs)))
+        return self._counted(docs)
+
+    def _counted(self, docs: DocSet | Iterable[int]) -> dict[str, int]:
+        if not isinstance(docs, DocSet):  # the hits of a search cut short
+            return dict(Counter(map(self.months().__getitem__, docs)))
+        if self._month_numbers is None:
+            labels = sorted(set(self.months()))
+            number = {label: n for n, label in enumerate(labels)}
+            self._month_numbers = labels, np.array([number[m] for m in self.months()], dtype=np.int64)
+        labels, numbers = self._month_numbers
+        counts = np.bincount(numbers[docs.mask[: len(numbers)]], minlength=len(labels))
+        return {labels[n]: int(counts[n]) for n in np.flatnonzero(counts).tolist()}
 
 
 def _decode_term(value) -> str:

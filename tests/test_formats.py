@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from whoosh.formats import Characters, Positions
 
-from searchapp.formats import PackedCharacters, PackedPositions
+from searchapp.formats import PackedCharacters, PackedPositions, keyed_positions
+from searchapp.postings import _in_sequence, _in_sequence_packed
 
 UINT32 = st.integers(min_value=0, max_value=2**32 - 1)
 
 
 @st.composite
-def occurrences(draw) -> list[tuple[int, int, int]]:
+def occurrences(draw, last_position: int = 10**6) -> list[tuple[int, int, int]]:
     """A word's occurrences in one text: increasing positions, increasing character spans."""
-    positions = sorted(set(draw(st.lists(st.integers(0, 10**6), min_size=1, max_size=40))))
+    positions = sorted(set(draw(st.lists(st.integers(0, last_position), min_size=1, max_size=40))))
     spans, end = [], 0
     for pos in positions:
         start = end + draw(st.integers(0, 5000))
@@ -59,3 +61,27 @@ def test_the_formats_index_text_as_whooshs_do():
         mine = {w: (f, wt, getattr(ours, decode)(v)) for w, f, wt, v in ours.word_values(text, folded_analyzer())}
         theirs = {w: (f, wt, getattr(whooshs, decode)(v)) for w, f, wt, v in whooshs.word_values(text, folded_analyzer())}
         assert mine == theirs and max(f for f, _wt, _v in mine.values()) == 4  # the four soldiers
+
+
+@given(st.lists(st.lists(occurrences(last_position=12), min_size=1, max_size=3), min_size=1, max_size=12),
+       st.integers(1, 3))
+def test_a_phrase_checked_over_keyed_positions_matches_the_check_one_candidate_at_a_time(candidates, slop):
+    """postings._in_sequence_packed over keyed_positions finds the candidates that the plain
+    check of each one's decoded positions finds, for both packed formats."""
+    words = min(len(words) for words in candidates)
+    for field_format in (PackedPositions(), PackedCharacters()):
+        columns = [[field_format.encode(_as_format(c[w], field_format)) for c in candidates] for w in range(words)]
+        keyed = [keyed_positions(column, field_format) for column in columns]
+        decoded = [[field_format.decode_positions(column[k]) for column in columns] for k in range(len(candidates))]
+        expected = [k for k, positions in enumerate(decoded) if _in_sequence(positions, slop)]
+        assert _in_sequence_packed(keyed, slop).tolist() == expected
+
+
+def _as_format(spans: list[tuple[int, int, int]], field_format) -> list:
+    return spans if isinstance(field_format, PackedCharacters) else [pos for pos, _s, _e in spans]
+
+
+def test_a_value_of_an_impossible_length_is_refused():
+    value = PackedCharacters().encode([(1, 2, 3)])
+    with pytest.raises(ValueError):
+        keyed_positions([value, value[:-4]], PackedCharacters())

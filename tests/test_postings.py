@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 
 from searchapp import codec, index
 from searchapp import postings as postings_module
-from searchapp.postings import RequestPostings
+from searchapp.postings import RequestPostings, live_docs
 from searchapp.search import (
     Archive,
     _date_filter,
@@ -81,7 +82,7 @@ def test_documents_and_scores_are_whooshs(archive, date_params):
 
 
 def test_segments_of_another_codec_have_their_lengths_read_through_whoosh(archive, monkeypatch):
-    monkeypatch.setattr(postings_module, "field_lengths", lambda reader, fieldname: None)
+    monkeypatch.setattr(postings_module, "field_length_array", lambda reader, fieldname: None)
     checked = sum(_matches_whoosh(archive, q, {}) for q in _queries(random.Random(6))[:60])
     assert checked > 50
 
@@ -102,15 +103,16 @@ def test_posting_scores_are_whooshs_own_floats(archive):
     """The BM25 inlined in postings.py gives exactly the floats of Whoosh's scorer."""
     compared = 0
     with archive.searcher() as searcher:
-        postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
+        postings = RequestPostings(searcher, lambda: live_docs(searcher))
         terms = [(f, t) for f, t in searcher.reader().all_terms() if f in ("title", "body")]
         for fieldname, text in terms:
             for leaf in postings.postings(fieldname, text):
                 indexes = list(range(0, len(leaf.ids), 2))
                 scorer = postings._scorer(leaf.searcher, fieldname, text)
                 length = postings._length_of(leaf, fieldname)
-                expected = [scorer._score(leaf.weights[i], length(leaf.ids[i])) for i in indexes]
-                assert postings._posting_scores(leaf, fieldname, text, indexes) == expected, (fieldname, text)
+                expected = [scorer._score(float(leaf.weights[i]), length(int(leaf.ids[i]))) for i in indexes]
+                got = postings._posting_scores(leaf, fieldname, text, np.array(indexes, dtype=np.int64))
+                assert got.tolist() == expected, (fieldname, text)
                 compared += len(indexes)
     assert compared > 5000
 
@@ -149,12 +151,13 @@ def _matches_whoosh(archive: Archive, q: str, date_params: dict, relaxed: bool =
     with archive.searcher() as searcher:
         words = _Search(archive, searcher, params)._query(normalize_query(q)[0], relaxed=relaxed)
         query = _filtered(words, _date_filter(params, with_facet_selection=True))
-        postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
+        postings = RequestPostings(searcher, lambda: live_docs(searcher))
         docs = postings.docs(query)
         assert docs == set(query.docs(searcher)), q
         scores = postings.scores(query, docs)
         if scores is None:
             return False
+        scores = scores.as_dict()
         # The date filter scores nothing (Whoosh's ListMatcher would add 1 for its constant
         # 0.0, which it takes for "no constant"): the words' own scores.
         if relaxed:
@@ -192,6 +195,6 @@ def _only_ties_differ(got, expected) -> bool:
 
 def test_unsupported_queries_are_left_to_whoosh(archive):
     with archive.searcher() as searcher:
-        postings = RequestPostings(searcher, lambda: frozenset(searcher.reader().all_doc_ids()))
+        postings = RequestPostings(searcher, lambda: live_docs(searcher))
         best_field = wq.DisjunctionMax([wq.Term("body", "guvern"), wq.Term("title", "guvern")])
         assert postings.scores(best_field, postings.docs(best_field)) is None

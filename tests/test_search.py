@@ -351,9 +351,13 @@ def test_the_top_hits_are_the_best_scored_of_all_matches(many):
 @given(st.dictionaries(st.integers(0, 10_000), st.sampled_from([0.5, 1.0, 1.25, 2.0, 3.5]) | st.floats(0, 50)),
        st.integers(1, 30))
 def test_the_best_hits_are_the_top_of_a_full_sort(scores, count):
-    """search._best (a cut-off first, then a sort of what passes it) gives what sorting every
+    """Scores.best (a cut-off first, then a sort of what passes it) gives what sorting every
     match would: best score first, equal scores in document order."""
-    from searchapp.search import _best
+    import numpy as np
+
+    from searchapp.postings import Scores
 
     everything = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:count]
-    assert _best(scores, count) == [(score, doc) for doc, score in everything]
+    docs = sorted(scores)
+    ranked = Scores(np.array(docs, dtype=np.int64), np.array([scores[d] for d in docs], dtype=np.float64))
+    assert ranked.best(count) == [(score, doc) for doc, score in everything]
