@@ -244,42 +244,41 @@ class SplitBlockMatcher(W3LeafMatcher):
             self._data = (self._data[0], self._data[1], loads(zlib.decompress(raw) if self._compression else raw))
         super()._read_values()
 
-
-def read_split_postings(matcher: SplitBlockMatcher) -> tuple[list[int], list[float], list[int], list[int]]:
-    """Every posting's document number and weight, with each block's first posting (its index)
-    and its position in the file (to read its values by later): the whole posting list read at
-    once and walked block by block. Whoosh's matcher steps through a dozen methods and resets
-    ten attributes per block, which was most of reading a common word at 160k articles."""
-    start, length = matcher._startoffset, matcher._length
-    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps unpack_int's 1-tuple
-        (length,) = length
-    data = BytesIO(matcher._postfile.get(start, length))
-    read, seek, tell = data.read, data.seek, data.tell
-    unpack_length, unpack_head = _BLOCK_LENGTH.unpack, _HEAD_LENGTH.unpack
-    ids: list[int] = []
-    weights: list[float] = []
-    starts: list[int] = []
-    positions: list[int] = []
-    seek(len(SPLIT_BLOCK_MAGIC))
-    last = False
-    while not last:
-        position = tell()
-        (length,) = unpack_length(read(_BLOCK_LENGTH.size))
-        last = length < 0
-        count = load(data)[0]  # the block's info: (count, last id, max weight, ...)
-        (headlength,) = unpack_head(read(_HEAD_LENGTH.size))
-        block_ids, block_weights = loads(read(headlength))
-        starts.append(len(ids))
-        positions.append(start + position)
-        ids.extend(block_ids if matcher._byteids else accumulate(block_ids))
-        if block_weights is None:  # every weight 1.0, as W3LeafMatcher._read_weights gives them
-            weights.extend([1.0] * count)
-        elif isinstance(block_weights, float):
-            weights.extend([block_weights] * count)
-        else:
-            weights.extend(block_weights)
-        seek(position + _BLOCK_LENGTH.size + abs(length))
-    return ids, weights, starts, positions
+    def read_all(self) -> tuple[list[int], list[float], list[int], list[int]]:
+        """Every posting's document number and weight, with each block's first posting (its index)
+        and its position in the file (to read its values by later): the whole posting list read at
+        once and walked block by block. Whoosh's matcher steps through a dozen methods and resets
+        ten attributes per block, which was most of reading a common word at 160k articles."""
+        start, length = self._startoffset, self._length
+        if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps unpack_int's 1-tuple
+            (length,) = length
+        data = BytesIO(self._postfile.get(start, length))
+        read, seek, tell = data.read, data.seek, data.tell
+        unpack_length, unpack_head = _BLOCK_LENGTH.unpack, _HEAD_LENGTH.unpack
+        ids: list[int] = []
+        weights: list[float] = []
+        starts: list[int] = []
+        positions: list[int] = []
+        seek(len(SPLIT_BLOCK_MAGIC))
+        last = False
+        while not last:
+            position = tell()
+            (length,) = unpack_length(read(_BLOCK_LENGTH.size))
+            last = length < 0
+            count = load(data)[0]  # the block's info: (count, last id, max weight, ...)
+            (headlength,) = unpack_head(read(_HEAD_LENGTH.size))
+            block_ids, block_weights = loads(read(headlength))
+            starts.append(len(ids))
+            positions.append(start + position)
+            ids.extend(block_ids if self._byteids else accumulate(block_ids))
+            if block_weights is None:  # every weight 1.0, as W3LeafMatcher._read_weights gives them
+                weights.extend([1.0] * count)
+            elif isinstance(block_weights, float):
+                weights.extend([block_weights] * count)
+            else:
+                weights.extend(block_weights)
+            seek(position + _BLOCK_LENGTH.size + abs(length))
+        return ids, weights, starts, positions
 
 
 class _ColumnCachingPerDocReader(W3PerDocReader):

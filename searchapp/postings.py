@@ -35,7 +35,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightLengthScorer
 from whoosh.searching import Searcher
 
-from .codec import SplitBlockMatcher, field_length_array, read_split_postings
+from .codec import SplitBlockMatcher, field_length_array
 from .formats import is_packed, keyed_positions
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
@@ -127,6 +127,11 @@ class Scores:
         ranked = sorted(zip((-values).tolist(), docs.tolist()))[:count]
         return [(-negated, doc) for negated, doc in ranked]
 
+    @classmethod
+    def joined(cls, docs: list[np.ndarray], values: list[np.ndarray]) -> Scores:
+        """Parts over increasing, disjoint ranges of documents (one per segment), end to end."""
+        return cls(np.concatenate(docs), np.concatenate(values)) if docs else cls.none()
+
     def boosted(self, boost: float) -> Scores:
         return self if boost == 1.0 else Scores(self.docs, self.values * boost)
 
@@ -180,7 +185,7 @@ def _read_all(matcher) -> tuple[list[int], list[float], _Values]:
             matcher.next()
         return ids, weights, _Values([0], [values])
     if isinstance(matcher, SplitBlockMatcher):  # the values are left unread until asked for
-        ids, weights, starts, positions = read_split_postings(matcher)
+        ids, weights, starts, positions = matcher.read_all()
         return ids, weights, _Values(starts, positions, matcher)
     # Whoosh's own block reader (indexes written before SplitBlockCodec), a block at a time:
     # ids are stored as gaps, summed here by itertools.accumulate (Whoosh's _read_ids does it
@@ -230,8 +235,6 @@ class _Values:
             self._matcher._read_values()
             values = self._blocks[block] = self._matcher._values
         return values
-
-
 
 
 class RequestPostings:
@@ -438,7 +441,7 @@ class RequestPostings:
             indexes = np.flatnonzero(docs.mask[top_level])
             found.append(top_level[indexes])
             scores.append(self._posting_scores(leaf, fieldname, text, indexes))
-        return Scores(np.concatenate(found), np.concatenate(scores)) if found else Scores.none()
+        return Scores.joined(found, scores)
 
     def _phrase_scores(self, phrase: wq.Phrase, docs: DocSet) -> Scores:
         # Whoosh scores a phrase as the intersection of its words: the sum of their scores,
@@ -453,7 +456,7 @@ class RequestPostings:
             kept = docs.mask[top_level]
             found.append(top_level[kept])
             scores.append(totals[kept])
-        return Scores(np.concatenate(found), np.concatenate(scores)) if found else Scores.none()
+        return Scores.joined(found, scores)
 
     def _posting_scores(self, leaf: LeafPostings, fieldname: str, text, indexes: np.ndarray) -> np.ndarray:
         """The scores Whoosh's scorer gives the term's postings at `indexes` in this segment."""

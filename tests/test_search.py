@@ -7,11 +7,13 @@ import json
 import random
 import re
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from searchapp import analysis, index
 from searchapp.errors import BadParameter, NotFound, QueryTooLong
+from searchapp.postings import Scores
 from searchapp.search import Archive, parse_params
 from searchapp.sources import ReadReport, read_articles
 
@@ -353,10 +355,6 @@ def test_the_top_hits_are_the_best_scored_of_all_matches(many):
 def test_the_best_hits_are_the_top_of_a_full_sort(scores, count):
     """Scores.best (a cut-off first, then a sort of what passes it) gives what sorting every
     match would: best score first, equal scores in document order."""
-    import numpy as np
-
-    from searchapp.postings import Scores
-
     everything = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:count]
     docs = sorted(scores)
     ranked = Scores(np.array(docs, dtype=np.int64), np.array([scores[d] for d in docs], dtype=np.float64))
