@@ -333,6 +333,13 @@ VARIANTS = {"stem-first": _StemThenFold, "split-soft-hyphens": _SoftHyphensSplit
 # --- engines ----------------------------------------------------------------------------------
 
 
+def _searchapp(kind: type[E.Searchapp] = E.Searchapp, **kwargs) -> E.Searchapp:
+    # One writer process: the articles keep their order as document numbers, so that exact
+    # ties (ranked by document number, as Whoosh does) come out the same in every run; with two,
+    # which articles share a segment varies from run to run.
+    return kind(procs=1, **kwargs)
+
+
 def make_engines(names: list[str]) -> list[tuple[E.Engine, list[str]]]:
     """Engines and the query modes each is measured in (baselines in both OR and AND)."""
     table = {
@@ -340,8 +347,8 @@ def make_engines(names: list[str]) -> list[tuple[E.Engine, list[str]]]:
         "fts5": lambda: E.Fts5(False, "or"),
         "fts5-stemmed": lambda: E.Fts5(True, "or"),
         "tantivy": lambda: E.Tantivy("or"),
-        "searchapp": lambda: E.Searchapp(),
-        **{f"searchapp-{v}": (lambda v=v: VARIANTS[v](name=f"searchapp, {v}")) for v in VARIANTS},
+        "searchapp": lambda: _searchapp(),
+        **{f"searchapp-{v}": (lambda v=v: _searchapp(VARIANTS[v], name=f"searchapp, {v}")) for v in VARIANTS},
     }
     out = []
     for name in names:
@@ -468,7 +475,7 @@ def sweep(tests: list[Test], names: list[str], log, tries: list[str] = ()) -> st
         sweeps = [("tries", [dict(item.split("=", 1) for item in t.split(",") if item) for t in tries])]
     loaded = {t.name for t in tests}
     columns = [c for c in COLUMNS if c[0] in loaded]
-    engine = E.Searchapp()
+    engine = _searchapp()
     out = ["## Sweeps (tuning halves, MRR@10; one setting varied, the others at their defaults)", ""]
     built = {}
     for test in tests:

@@ -117,10 +117,66 @@ def test_posting_scores_are_whooshs_own_floats(archive):
     assert compared > 5000
 
 
-def test_relaxed_queries_are_coordinated_as_whoosh_does(archive):
+def _relaxed_questions() -> list[str]:
     questions = [q for q in _queries(random.Random(8)) if len(q.split()) > 1 and not set('"-()*') & set(q)]
-    questions += ["guvern ministru lege buget taxe inexistent", "soldați țară și de la școală", "vin vin porumb"]
-    assert sum(_matches_whoosh(archive, q, {}, relaxed=True) for q in questions) == len(questions)
+    return questions + ["guvern ministru lege buget taxe inexistent", "soldați țară și de la școală", "vin vin porumb"]
+
+
+@pytest.fixture(scope="module")
+def one_segment(tmp_path_factory) -> Archive:
+    """The 600 articles the two-segment archive starts from, in one segment."""
+    folder = tmp_path_factory.mktemp("one-segment")
+    source = folder / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in _with_rare_words()), encoding="utf-8")
+    index.rebuild(folder / "ix", [source], procs=1)
+    archive = Archive(folder / "ix")
+    with archive.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 1
+    return archive
+
+
+def _with_rare_words() -> list[dict]:
+    """The 600 articles, every 60th with a word of its own: a word that one segment has and
+    the other has not."""
+    records = _records(random.Random(11), 600, "a")
+    for n in range(0, 600, 60):
+        records[n]["text"] += f" unicat{n}"
+    return records
+
+
+def test_relaxed_queries_are_coordinated_as_whoosh_does(one_segment):
+    questions = _relaxed_questions() + [f"guvern lege unicat{n}" for n in range(0, 600, 60)]
+    assert sum(_matches_whoosh(one_segment, q, {}, relaxed=True) for q in questions) == len(questions)
+
+
+def test_relaxed_scores_do_not_depend_on_how_the_index_is_split_into_segments(one_segment, tmp_path_factory):
+    """Whoosh's CoordMatcher counts the query's terms that the document's segment has, so an
+    article's relaxed score depended on which articles shared its segment; postings.py counts
+    the terms the whole index has."""
+    folder = tmp_path_factory.mktemp("two-segments")
+    source = folder / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in _with_rare_words()), encoding="utf-8")
+    index.rebuild(folder / "ix", [source], procs=2)
+    two_segments = Archive(folder / "ix")
+    with two_segments.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 2
+    compared = 0
+    rare = [f"guvern lege unicat{n}" for n in range(0, 600, 60)] + ["unicat0 unicat540 taxe"]
+    for q in _relaxed_questions() + rare:
+        expected = _relaxed_scores_by_id(one_segment, q)
+        got = _relaxed_scores_by_id(two_segments, q)
+        assert got.keys() == expected.keys(), q
+        assert all(got[i] == pytest.approx(score, rel=1e-12) for i, score in expected.items()), q
+        compared += len(expected)
+    assert compared > 10_000
+
+
+def _relaxed_scores_by_id(archive: Archive, q: str) -> dict[str, float]:
+    with archive.searcher() as searcher:
+        query = _Search(archive, searcher, parse_params({"q": q}))._query(normalize_query(q)[0], relaxed=True)
+        postings = RequestPostings(searcher, lambda: live_docs(searcher))
+        scores = postings.scores(query, postings.docs(query)).as_dict()
+        return {searcher.stored_fields(doc)["id"]: score for doc, score in scores.items()}
 
 
 def _walked(searcher, query) -> dict[int, float]:
