@@ -462,8 +462,11 @@ SWEEPS: list[tuple[str, list[dict]]] = [
     ("relax", [{"relax_below": 1}, {"relax_below": 10}, {"relax_below": 10, "relax_blend": True},
                {"relax_below": 1_000_000, "relax_blend": True}]),
     ("relaxed_coord", [{"relaxed_coord": v} for v in (0.0, 0.5, 0.9)]),
-    ("proximity_boost", [{"proximity_boost": v} for v in (0.0, 0.5, 1.0, 2.0, 4.0)]),
-    ("proximity_slop", [{"proximity_boost": 1.0, "proximity_slop": v} for v in (1, 3, 8)]),
+    ("rerank_depth", [{"rerank_depth": v} for v in (0, 10, 20, 30, 50)]),
+    ("near_window", [{"near_window": v} for v in (6, 8, 12)]),
+    ("near_weight", [{"near_weight": v} for v in (0.0, 1.0, 1.5, 2.0)]),
+    ("variant_prefix", [{"variant_prefix": v} for v in (4, 5, 6, 7)]),
+    ("variant_weight", [{"variant_weight": v} for v in (0.0, 0.8, 1.2, 1.6)]),
 ]
 
 

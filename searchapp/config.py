@@ -45,8 +45,12 @@ SETTINGS = {
         Setting("relax_blend", False, "When relaxing, rank every article by the relaxed score instead of "
                 "listing those with all the words first."),
         Setting("relaxed_coord", 0.9, "How much the share of query words matched scales a relaxed score."),
-        Setting("proximity_boost", 0.0, "Weight of a bonus for query words standing close together (0: off)."),
-        Setting("proximity_slop", 3, "Words apart that still count as close together."),
+        Setting("rerank_depth", 30, "A relaxed query's best candidates that rerank.py looks at again (0: none)."),
+        Setting("near_window", 8, "Consecutive words within which a relaxed query's words count as near."),
+        Setting("near_weight", 1.5, "Weight of nearness (the share of the query within near_window words) "
+                "in reranking, relative to the best candidate's score."),
+        Setting("variant_prefix", 6, "Letters a query word and another form of it share, for reranking."),
+        Setting("variant_weight", 1.2, "Weight of the share of the query an article has in other forms only."),
     ]
 }
 

@@ -39,6 +39,7 @@ from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, Searc
 from .index import UNDATED, current_generation, open_index
 from .known_matches import KnownMatches
 from .postings import DocSet, RequestPostings, live_docs
+from .rerank import reranked
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
@@ -360,24 +361,6 @@ def _filtered(query: wq.Query, date_filter: wq.Query | None) -> wq.Query:
     return query if date_filter is None else wq.And([query, wq.ConstantScoreQuery(date_filter, score=0.0)])
 
 
-def _with_proximity(query: wq.Query, text: str) -> wq.Query:
-    """A bonus, never a condition, for articles where the query's words stand close together
-    (`proximity_boost`, `proximity_slop` settings; measured in QUALITY.md)."""
-    boost = float(setting("proximity_boost"))
-    if boost <= 0 or not _is_plain_words(text) or "*" in text or isinstance(query, wq.Every):
-        return query
-    terms = analysis.match_terms(text)
-    if len(terms) < 2:
-        return query
-    # Each pair of neighbouring query words, in either field (a full phrase of a long question
-    # almost never matches; pairs do).
-    slop = int(setting("proximity_slop"))
-    pairs = list(dict.fromkeys(zip(terms, terms[1:])))[: setting("max_query_terms")]
-    near = wq.Or([wq.Phrase(field, list(pair), slop=slop, boost=boost)
-                  for pair in pairs if pair[0] != pair[1] for field in ("title", "body")])
-    return wq.AndMaybe(query, near)
-
-
 def _sort_facet(sort: str):
     if sort == "relevance":
         return None
@@ -562,7 +545,7 @@ class _Search:
         relax_below = max(1, int(setting("relax_below"))) if params.sort == "relevance" else 1
         if found < relax_below and _is_plain_words(text) and self._has_several_words(query):
             relaxed_query = self._query(_PARENS.sub(" ", text), relaxed=True)
-            relaxed_results = self._collect(relaxed_query, with_facet_selection=True)
+            relaxed_results = self._relaxed_results(relaxed_query)
             if len(self._matched(relaxed_query, with_facet_selection=True)) > found:
                 if found and not setting("relax_blend"):
                     # The articles with every word first, as ranked; then those with most words.
@@ -604,24 +587,32 @@ class _Search:
         if relaxed and isinstance(bounded, wq.Or):
             # Query.accept() rebuilds nodes without OrGroup's coordination scale; put it back.
             bounded.scale = float(setting("relaxed_coord")) or None
-        return _with_proximity(bounded, text)
+        return bounded
+
+    def _relaxed_results(self, query: wq.Query):
+        """A relaxed query's hits, the best candidates reranked (rerank.py) when ranked by relevance."""
+        if self.params.sort != "relevance":
+            return self._collect(query, with_facet_selection=True)
+        results = self._collect(query, with_facet_selection=True, at_least=setting("rerank_depth"))
+        terms = {text for fieldname, text in query.iter_all_terms() if fieldname == "body"}
+        results.top_n = reranked(self.searcher, terms, results.top_n)
+        return results
 
     @staticmethod
     def _has_several_words(query: wq.Query) -> bool:
-        if isinstance(query, wq.AndMaybe):  # a proximity bonus around the words
-            query = query.a
         return isinstance(query, wq.And) and len(query.subqueries) > 1
 
-    def _collect(self, query: wq.Query, with_facet_selection: bool):
+    def _collect(self, query: wq.Query, with_facet_selection: bool, at_least: int = 0):
         params = self.params
+        limit = max(params.page * params.per_page, at_least)
         if params.sort == "relevance" and not isinstance(query, wq.Every):
-            results = self._scored_from_postings(query, with_facet_selection)
+            results = self._scored_from_postings(query, with_facet_selection, limit)
             if results is not None:
                 self._collected = results
                 return results
         sortedby = _sort_facet("newest" if isinstance(query, wq.Every) and params.sort == "relevance" else params.sort)
         collector = self.searcher.collector(
-            limit=params.page * params.per_page,
+            limit=limit,
             sortedby=sortedby,
         )
         # Filters go into the query (see _filtered), not into the collector: Whoosh's
@@ -635,7 +626,7 @@ class _Search:
         self._collected = timed.results()
         return self._collected
 
-    def _scored_from_postings(self, query: wq.Query, with_facet_selection: bool) -> Results | None:
+    def _scored_from_postings(self, query: wq.Query, with_facet_selection: bool, limit: int) -> Results | None:
         """The top hits of every match scored from the posting blocks (postings.py), or None
         where that cannot be done in time or for this kind of query."""
         docs = self._matched_in_time(query, with_facet_selection)
@@ -648,7 +639,7 @@ class _Search:
             return None
         if scores is None:
             return None
-        return Results(self.searcher, filtered, scores.best(self.params.page * self.params.per_page))
+        return Results(self.searcher, filtered, scores.best(limit))
 
     def _cut_short(self) -> None:
         if not self.partial:
