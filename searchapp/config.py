@@ -45,7 +45,7 @@ SETTINGS = {
         Setting("relax_blend", False, "When relaxing, rank every article by the relaxed score instead of "
                 "listing those with all the words first."),
         Setting("relaxed_coord", 0.9, "How much the share of query words matched scales a relaxed score."),
-        Setting("rerank_depth", 30, "A relaxed query's best candidates that rerank.py looks at again (0: none)."),
+        Setting("rerank_depth", 20, "A relaxed query's best candidates that rerank.py looks at again (0: none)."),
         Setting("near_window", 8, "Consecutive words within which a relaxed query's words count as near."),
         Setting("near_weight", 1.5, "Weight of nearness (the share of the query within near_window words) "
                 "in reranking, relative to the best candidate's score."),

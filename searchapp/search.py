@@ -40,6 +40,7 @@ from .index import UNDATED, current_generation, open_index
 from .known_matches import KnownMatches
 from .postings import DocSet, RequestPostings, live_docs
 from .rerank import reranked
+from .spelling import closest_word
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
@@ -741,9 +742,9 @@ class _Search:
             folded = analysis.fold(word)
             if len(folded) < 2:  # nothing to correct; Whoosh's automaton fails on "" (IndexError)
                 continue
-            suggestions = self.searcher.corrector("body").suggest(folded, limit=1, maxdist=2, prefix=1)
-            if suggestions:
-                corrected[word] = suggestions[0]
+            closest = closest_word(self.searcher, folded)
+            if closest:
+                corrected[word] = closest
         if not corrected:
             return None
         return re.sub(r"[^\W_]+", lambda m: corrected.get(m.group(0), m.group(0)), self.params.q)

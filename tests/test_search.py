@@ -248,6 +248,23 @@ def test_did_you_mean(archive):
     assert run(archive, q="Phenian").suggestion is None
 
 
+def test_did_you_mean_prefers_fewer_edits_to_a_more_frequent_word(tmp_path):
+    """Whoosh's corrector ranked by frequency alone: `romancier` (two edits, in every article)
+    won over `româniei` (one edit, in one article)."""
+    articles = [{"id": f"r{n}", "text": f"Un romancier scrie romanul numărul {n}."} for n in range(20)]
+    source = tmp_path / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles), encoding="utf-8")
+    index.rebuild(tmp_path / "ix", [source])
+    articles.append({"id": "tara", "text": "Guvernul României a aprobat bugetul."})
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles), encoding="utf-8")
+    index.update(tmp_path / "ix", [source])
+    archive = Archive(tmp_path / "ix")
+    with archive.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == 2  # the words searched segment by segment
+    assert run(archive, q="guvernul romaniiei").suggestion == "guvernul romaniei"
+    assert run(archive, q="romancer").suggestion == "romancier"
+
+
 def test_json_shape_follows_the_contract(archive):
     data = run(archive, q="rachete").to_json()
     assert {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"} <= set(data)
