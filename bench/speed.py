@@ -50,6 +50,10 @@ RESULTS = ROOT / "bench" / "results"
 SEED = 20261121
 DEFAULT_SIZES = (5000, 10000, 20000, 40000, 160000)
 QUERY_KINDS = ("word", "words", "phrase", "folded")
+# Not in the main mix (tantivy has neither relaxing nor suggestions to compare with); for A/Bs
+# of those paths (bench/speed_ab.py --kinds): a question whose words no one article has all of
+# (ranked by most words matching, then reranked), and a word with a typo (a suggestion).
+EXTRA_QUERY_KINDS = ("question", "typo")
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -87,8 +91,9 @@ def write_slices(articles: list[dict], sizes: list[int], folder: Path) -> dict[i
     return paths
 
 
-def query_mix(articles: list[dict], per_kind: int, seed: int = SEED) -> list[dict]:
-    """Seeded queries from titles: one word, 2-3 words, a quoted phrase, 2 words folded."""
+def query_mix(articles: list[dict], per_kind: int, seed: int = SEED, kinds=QUERY_KINDS) -> list[dict]:
+    """Seeded queries from titles: one word, 2-3 words, a quoted phrase, 2 words folded (and, when
+    asked for, a question of words from two titles, or a title word with a letter dropped)."""
     from searchapp.analysis import fold, is_stop_word, words
 
     rng = random.Random(seed)
@@ -107,8 +112,16 @@ def query_mix(articles: list[dict], per_kind: int, seed: int = SEED) -> list[dic
         "words": lambda t: runs(t, rng.choice((2, 3)), content),
         "phrase": lambda t: runs(t, rng.choice((2, 3)), lambda w: w.isalpha() and len(w) >= 2),
         "folded": lambda t: [r for r in runs(t, 2, content) if any(not w.isascii() for w in r)],
+        "question": lambda t: question(t),
+        "typo": lambda t: [[w[: len(w) // 2] + w[len(w) // 2 + 1:]] for w in words(t) if content(w) and len(w) >= 6],
     }
-    for kind in QUERY_KINDS:
+
+    def question(title: str) -> list[list[str]]:
+        """`care`, three words of this title and two of another."""
+        these, those = runs(title, 3, content), runs(rng.choice(titles), 2, content)
+        return [["care", *rng.choice(these), *rng.choice(those)]] if these and those else []
+
+    for kind in kinds:
         made = 0
         while made < per_kind:
             choices = makers[kind](rng.choice(titles))

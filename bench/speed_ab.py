@@ -4,6 +4,7 @@ revisions, one after the other in one run (so that each optimisation's effect is
     .venv/bin/python -m bench.speed_ab --size 5000 [--repeat 3] REV [REV ...]
     .venv/bin/python -m bench.speed_ab --size 40000 --index INDEX_DIR --repeat 5 REV [REV ...]
     .venv/bin/python -m bench.speed_ab --size 160000 --index-of A=DIR_A --index-of B=DIR_B --repeat 5 A B
+    .venv/bin/python -m bench.speed_ab --size 40000 --index INDEX_DIR --kinds question,typo REV [REV ...]
 
 Each revision's `searchapp/` is exported with `git archive` into a temporary folder and run with
 that folder first on PYTHONPATH, under `python -P` (without it, `python -c` puts the current
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from bench.speed import (
     CORPUS,
+    QUERY_KINDS,
     ROOT,
     clean_articles,
     query_mix,
@@ -76,6 +78,8 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=5000)
     parser.add_argument("--per-kind", type=int, default=15)
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--kinds", default=",".join(QUERY_KINDS),
+                        help="query kinds of bench/speed.py's mix (also: question, typo)")
     parser.add_argument("--search-only", action="store_true", help="build with the first revision only")
     parser.add_argument("--repeat", type=int, default=1, help="rounds (revisions interleaved); medians reported")
     parser.add_argument("--search-repeat", type=int, default=None, help="search rounds (default: --repeat)")
@@ -98,7 +102,8 @@ def main() -> int:
         slices = write_slices(articles, sorted({first, args.size}), tmp)
         source = slices[args.size]
         with open(slices[first], encoding="utf-8") as handle:
-            queries = [q["q"] for q in query_mix([json.loads(line) for line in handle], args.per_kind)]
+            queries = [q["q"] for q in query_mix([json.loads(line) for line in handle], args.per_kind,
+                                                 kinds=args.kinds.split(","))]
         (tmp / "queries.json").write_text(json.dumps(queries, ensure_ascii=False))
         trees = {rev: export(rev, tmp / "trees") for rev in args.revs}
         builds: dict[str, list[dict]] = {}
