@@ -38,18 +38,28 @@ def reranked(searcher: Searcher, terms: Iterable[str], top_n: list[tuple[float, 
     total = sum(weights.values())
     if len(candidates) < 2 or not total:
         return top_n
-    analyzer = searcher.schema["body"].analyzer
+    body_analyzer, title_analyzer = searcher.schema["body"].analyzer, searcher.schema["title"].analyzer
     best = candidates[0][0]
     rescored = []
     for score, docnum in candidates:
         fields = searcher.stored_fields(docnum)
-        body = analyzer.occurrences(fields.get("body") or "", chars=False) or {}
-        title = analyzer.distinct_terms(fields.get("title") or "")
+        body = _positions(body_analyzer, fields.get("body") or "")
+        title = set(_positions(title_analyzer, fields.get("title") or ""))
         bonus = (float(setting("near_weight")) * _nearness(weights, body) +
                  float(setting("variant_weight")) * _variants(weights, set(body) | title)) / total
         rescored.append((score + best * bonus, docnum))
     rescored.sort(key=lambda item: (-item[0], item[1]))
     return rescored + rest
+
+
+def _positions(analyzer, text: str) -> dict[str, list[int]]:
+    """Each term of `text` as the index has it, with its positions."""
+    found = analyzer.occurrences(text, chars=False) if hasattr(analyzer, "occurrences") else None
+    if found is None:  # an analyzer without the memo's shortcut (analysis.CachedAnalyzer)
+        found = {}
+        for token in analyzer(text, positions=True, mode="index"):
+            found.setdefault(token.text, []).append(token.pos)
+    return found
 
 
 def _idf_weights(searcher: Searcher, terms: set[str]) -> dict[str, float]:

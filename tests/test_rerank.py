@@ -6,7 +6,10 @@ import json
 
 import pytest
 
-from searchapp import config, index, rerank
+from whoosh.analysis import LowercaseFilter
+
+from searchapp import analysis, config, index, rerank
+from searchapp.analysis import FoldedStopFilter, FoldFilter, NormalizeFilter, RomanianTokenizer
 from searchapp.search import Archive, parse_params
 
 FILLER = "piața vremea ploaia soarele trenul orașul mașina strada parcul râul muntele satul".split()
@@ -95,3 +98,11 @@ def test_variants_are_query_words_present_only_in_another_form():
     assert rerank._variants(weights, {"imunodeficient", "construiest", "cauzal"}) == 3.0
     # `cauz` is shorter than the prefix: no variants; a word present as it is is no variant.
     assert rerank._variants(weights, {"cauzal", "construct", "construiest"}) == 0.0
+
+
+def test_terms_come_with_their_positions_from_any_analyzer():
+    text = "Guvernul a aprobat bugetul; guvernul pleacă."
+    cached = analysis.folded_analyzer()
+    chain = RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldFilter() | FoldedStopFilter() | analysis.romanian_stem_filter()
+    expected = {"guvern": [0, 3], "aprob": [1], "buget": [2], "pleac": [4]}
+    assert rerank._positions(cached, text) == rerank._positions(chain, text) == expected
