@@ -80,7 +80,7 @@ class SpelledText(TEXT):
             met = self.__dict__.setdefault("_spelled_words", set())
             new_words = set(analysis.words(value)) - met
             met |= new_words
-            terms = self.analyzer.terms_of_words(new_words, no_morph=True) - given
+            terms = _unstemmed_terms(self.analyzer, new_words) - given
         given.update(terms)
         return iter(sorted(terms))
 
@@ -89,6 +89,13 @@ class SpelledText(TEXT):
         state.pop("_spelled", None)
         state.pop("_spelled_words", None)
         return state
+
+
+def _unstemmed_terms(analyzer, words: set[str]) -> set[str]:
+    if hasattr(analyzer, "terms_of_words"):  # analysis.CachedAnalyzer: one memo lookup per word
+        return analyzer.terms_of_words(words, no_morph=True)
+    # Another analyzer (a schema pickled before CachedAnalyzer, or an experiment's): its chain.
+    return {t.text for word in words for t in analyzer(word, no_morph=True, mode="index")}
 
 
 class DiacriticText(TEXT):
