@@ -125,13 +125,17 @@ def _relaxed_questions() -> list[str]:
 @pytest.fixture(scope="module")
 def one_segment(tmp_path_factory) -> Archive:
     """The 600 articles the two-segment archive starts from, in one segment."""
-    folder = tmp_path_factory.mktemp("one-segment")
+    return _rare_words_archive(tmp_path_factory, segments=1)
+
+
+def _rare_words_archive(tmp_path_factory, segments: int) -> Archive:
+    folder = tmp_path_factory.mktemp(f"segments-{segments}")
     source = folder / "articles.jsonl"
     source.write_text("\n".join(json.dumps(r) for r in _with_rare_words()), encoding="utf-8")
-    index.rebuild(folder / "ix", [source], procs=1)
+    index.rebuild(folder / "ix", [source], procs=segments)  # one segment per writer process
     archive = Archive(folder / "ix")
     with archive.searcher() as searcher:
-        assert len(searcher.leaf_searchers()) == 1
+        assert len(searcher.leaf_searchers()) == segments
     return archive
 
 
@@ -153,13 +157,7 @@ def test_relaxed_scores_do_not_depend_on_how_the_index_is_split_into_segments(on
     """Whoosh's CoordMatcher counts the query's terms that the document's segment has, so an
     article's relaxed score depended on which articles shared its segment; postings.py counts
     the terms the whole index has."""
-    folder = tmp_path_factory.mktemp("two-segments")
-    source = folder / "articles.jsonl"
-    source.write_text("\n".join(json.dumps(r) for r in _with_rare_words()), encoding="utf-8")
-    index.rebuild(folder / "ix", [source], procs=2)
-    two_segments = Archive(folder / "ix")
-    with two_segments.searcher() as searcher:
-        assert len(searcher.leaf_searchers()) == 2
+    two_segments = _rare_words_archive(tmp_path_factory, segments=2)
     compared = 0
     rare = [f"guvern lege unicat{n}" for n in range(0, 600, 60)] + ["unicat0 unicat540 taxe"]
     for q in _relaxed_questions() + rare:
