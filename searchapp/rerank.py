@@ -34,25 +34,30 @@ def reranked(searcher: Searcher, terms: Iterable[str], top_n: list[tuple[float, 
     rescored and reordered; the rest as they were."""
     depth = int(setting("rerank_depth"))
     candidates, rest = top_n[:depth], top_n[depth:]
-    weights = _idf_weights(searcher, set(terms))
+    weights = idf_weights(searcher, set(terms))
     total = sum(weights.values())
     if len(candidates) < 2 or not total:
         return top_n
-    body_analyzer, title_analyzer = searcher.schema["body"].analyzer, searcher.schema["title"].analyzer
+    window, letters = int(setting("near_window")), int(setting("variant_prefix"))
     best = candidates[0][0]
     rescored = []
     for score, docnum in candidates:
-        fields = searcher.stored_fields(docnum)
-        body = _positions(body_analyzer, fields.get("body") or "")
-        title = set(_positions(title_analyzer, fields.get("title") or ""))
-        bonus = (float(setting("near_weight")) * _nearness(weights, body) +
-                 float(setting("variant_weight")) * _variants(weights, set(body) | title)) / total
+        body, title = stored_positions(searcher, docnum)
+        bonus = (float(setting("near_weight")) * nearness(weights, body, window) +
+                 float(setting("variant_weight")) * variants(weights, set(body) | set(title), letters)) / total
         rescored.append((score + best * bonus, docnum))
     rescored.sort(key=lambda item: (-item[0], item[1]))
     return rescored + rest
 
 
-def _positions(analyzer, text: str) -> dict[str, list[int]]:
+def stored_positions(searcher: Searcher, docnum: int) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """An article's body and title terms, each with its positions, from its stored text."""
+    fields = searcher.stored_fields(docnum)
+    return (positions(searcher.schema["body"].analyzer, fields.get("body") or ""),
+            positions(searcher.schema["title"].analyzer, fields.get("title") or ""))
+
+
+def positions(analyzer, text: str) -> dict[str, list[int]]:
     """Each term of `text` as the index has it, with its positions."""
     found = analyzer.occurrences(text, chars=False) if hasattr(analyzer, "occurrences") else None
     if found is None:  # an analyzer without the memo's shortcut (analysis.CachedAnalyzer)
@@ -62,7 +67,7 @@ def _positions(analyzer, text: str) -> dict[str, list[int]]:
     return found
 
 
-def _idf_weights(searcher: Searcher, terms: set[str]) -> dict[str, float]:
+def idf_weights(searcher: Searcher, terms: set[str]) -> dict[str, float]:
     """Each term's BM25 idf, log(1 + (N - n + 0.5) / (n + 0.5)), n the articles that have it.
     A word no article has keeps its (largest) weight: the shares are of the whole question, and
     leaving such words out lost 0.002-0.004 MRR@10 on XQuAD-ro (QUALITY.md)."""
@@ -74,9 +79,8 @@ def _idf_weights(searcher: Searcher, terms: set[str]) -> dict[str, float]:
     return weights
 
 
-def _nearness(weights: dict[str, float], positions: dict[str, list[int]]) -> float:
-    """The largest idf sum of distinct query terms within `near_window` consecutive positions."""
-    window = int(setting("near_window"))
+def nearness(weights: dict[str, float], positions: dict[str, list[int]], window: int) -> float:
+    """The largest idf sum of distinct query terms within `window` consecutive positions."""
     events = sorted((pos, term) for term in weights for pos in positions.get(term, ()))
     inside: Counter[str] = Counter()
     best = first = 0
@@ -92,10 +96,9 @@ def _nearness(weights: dict[str, float], positions: dict[str, list[int]]) -> flo
     return best
 
 
-def _variants(weights: dict[str, float], article_terms: set[str]) -> float:
+def variants(weights: dict[str, float], article_terms: set[str], letters: int) -> float:
     """The idf sum of query terms the article lacks but has a longer or other form of (the same
-    first `variant_prefix` letters)."""
-    letters = int(setting("variant_prefix"))
+    first `letters` letters)."""
     prefixes = {term[:letters] for term in article_terms if len(term) >= letters}
     return sum(weight for term, weight in weights.items()
                if term not in article_terms and len(term) >= letters and term[:letters] in prefixes)

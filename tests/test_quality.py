@@ -3,7 +3,8 @@
 * The stemming step reproduces the Snowball project's reference stems.
 * Diacritic invariance on real news: a word with comma-below ș/ț, cedilla ş/ţ or no diacritics
   finds the same articles (a small sample here; `bench/quality.py --invariance 2000` runs 2,000).
-* A smoke run of `bench/quality.py` on a tiny slice (asserting only that it runs).
+* Smoke runs of `bench/quality.py` and `bench/learned_rerank.py` on tiny slices (asserting only
+  that they run).
 """
 
 from __future__ import annotations
@@ -89,3 +90,15 @@ def test_quality_benchmark_runs_on_a_tiny_slice(tmp_path):
     assert code == 0
     text = out.read_text(encoding="utf-8")
     assert "MRR@10, held-out half" in text and "| searchapp |" in text
+
+
+def test_learned_reranker_benchmark_runs_on_a_few_questions(tmp_path):
+    pytest.importorskip("ir_measures")
+    pytest.importorskip("lightgbm")
+    from bench import learned_rerank
+
+    corpus_path("xquad-ro", "queries.tsv")
+    out = tmp_path / "learned.md"
+    assert learned_rerank.main(["--xquad-queries", "40", "--depth", "10", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "| searchapp as shipped (reranking its best 20) | - |" in text and "| LambdaMART, 4 leaves x 50 trees | held-out |" in text

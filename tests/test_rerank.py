@@ -87,17 +87,17 @@ def test_a_relaxed_question_sorted_by_date_is_not_reranked(archive):
 
 def test_nearness_is_the_best_window_of_distinct_words():
     weights = {"a": 1.0, "b": 2.0, "c": 2.5}
-    assert rerank._nearness(weights, {"a": [0], "b": [7], "c": [30]}) == 3.0  # a and b within 8
-    assert rerank._nearness(weights, {"a": [0], "b": [8], "c": [30]}) == 2.5  # 8 apart: not together
-    assert rerank._nearness(weights, {"a": [0, 1, 2], "b": [40]}) == 2.0  # a word counts once
-    assert rerank._nearness(weights, {}) == 0.0
+    assert rerank.nearness(weights, {"a": [0], "b": [7], "c": [30]}, 8) == 3.0  # a and b within 8
+    assert rerank.nearness(weights, {"a": [0], "b": [8], "c": [30]}, 8) == 2.5  # 8 apart: not together
+    assert rerank.nearness(weights, {"a": [0, 1, 2], "b": [40]}, 8) == 2.0  # a word counts once
+    assert rerank.nearness(weights, {}, 8) == 0.0
 
 
 def test_variants_are_query_words_present_only_in_another_form():
     weights = {"imunodeficiente": 3.0, "cauz": 1.0, "construiest": 2.0}
-    assert rerank._variants(weights, {"imunodeficient", "construiest", "cauzal"}) == 3.0
+    assert rerank.variants(weights, {"imunodeficient", "construiest", "cauzal"}, 6) == 3.0
     # `cauz` is shorter than the prefix: no variants; a word present as it is is no variant.
-    assert rerank._variants(weights, {"cauzal", "construct", "construiest"}) == 0.0
+    assert rerank.variants(weights, {"cauzal", "construct", "construiest"}, 6) == 0.0
 
 
 def test_terms_come_with_their_positions_from_any_analyzer():
@@ -105,4 +105,4 @@ def test_terms_come_with_their_positions_from_any_analyzer():
     cached = analysis.folded_analyzer()
     chain = RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldFilter() | FoldedStopFilter() | analysis.romanian_stem_filter()
     expected = {"guvern": [0, 3], "aprob": [1], "buget": [2], "pleac": [4]}
-    assert rerank._positions(cached, text) == rerank._positions(chain, text) == expected
+    assert rerank.positions(cached, text) == rerank.positions(chain, text) == expected
