@@ -5,11 +5,14 @@ archive fixture (32 articles over 2022-2026, so that "soldați" has several page
 hostile articles. If Chromium cannot start, these tests FAIL (never skip): CI must notice.
 Never `playwright install`: the browser is Debian's (`apt-get install chromium`, scripts/test).
 
-Screenshots of the search page and an article page are written to docs/ for the README.
+Screenshots of the search page and an article page are taken in every run; they replace the
+README's (docs/) only when asked, so that a test run leaves the tree as it was:
+`SEARCHAPP_SCREENSHOTS=docs bash scripts/test tests/test_browser.py`.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from pathlib import Path
@@ -25,7 +28,6 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-DOCS = ROOT / "docs"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -120,7 +122,16 @@ def test_search_typed_without_diacritics_shows_highlighted_results(page):
         assert re.match(r"solda[tțţ]", word, re.IGNORECASE), word
 
 
-def test_choose_a_year_then_a_month_and_undo_each(page):
+@pytest.fixture
+def screenshots(tmp_path) -> Path:
+    """Where screenshots go: SEARCHAPP_SCREENSHOTS (relative to the project) or a temporary folder."""
+    wanted = os.environ.get("SEARCHAPP_SCREENSHOTS")
+    folder = ROOT / wanted if wanted else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_choose_a_year_then_a_month_and_undo_each(page, screenshots):
     page.goto("/?q=soldati")
     all_years = page.locator("#facet-year ~ .facet-list a .facet-label").all_inner_texts()
     assert {"2022", "2023", "2024", "2025", "2026", "fără dată"} <= set(all_years)
@@ -133,8 +144,7 @@ def test_choose_a_year_then_a_month_and_undo_each(page):
     assert page.locator("#facet-year ~ .facet-list a .facet-label").all_inner_texts() == all_years
     months = page.locator("#facet-month ~ .facet-list a")
     assert months.count() >= 2
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "screenshot-search.png"))
+    page.screenshot(path=str(screenshots / "screenshot-search.png"))
 
     months.filter(has_text="august").click()
     page.wait_for_url(re.compile(r"month=2025-08"))
@@ -192,7 +202,7 @@ def test_sort_newest_and_oldest(page):
     assert dates == sorted(dates)
 
 
-def test_open_an_article_with_its_matches_marked(page):
+def test_open_an_article_with_its_matches_marked(page, screenshots):
     page.goto("/?q=soldati%20Kursk")
     title = page.locator(".result-title a").first.inner_text()
     page.locator(".result-title a").first.click()
@@ -203,8 +213,7 @@ def test_open_an_article_with_its_matches_marked(page):
     assert marks.first.is_visible()
     assert {m.lower()[:5] for m in marks.all_inner_texts()} >= {"solda", "kursk"}
     assert page.locator(".similar li").count() >= 1
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "screenshot-article.png"))
+    page.screenshot(path=str(screenshots / "screenshot-article.png"))
     page.get_by_role("link", name=re.compile("Înapoi la rezultatele")).click()
     page.wait_for_url(re.compile(r"/\?q=soldati"))
 
