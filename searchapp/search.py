@@ -272,6 +272,13 @@ def normalize_query(text: str) -> tuple[str, list[str]]:
     return text, notices
 
 
+def _only_stop_words(text: str) -> list[str]:
+    """A query's words when it has some and every one is a stop word (which the index leaves
+    out, so that such a query finds nothing and the user should be told why), else []."""
+    words = [w for w in analysis.words(text) if w not in ("AND", "OR", "NOT")]
+    return words if words and all(analysis.is_stop_word(w) for w in words) else []
+
+
 _OPERATORS = re.compile(r'["()]|\b(AND|OR|NOT)\b')
 _CHOICE_OPERATORS = re.compile(r'"|\b(AND|OR|NOT)\b')
 _PARENS = re.compile(r"[()]")
@@ -539,6 +546,10 @@ class _Search:
     def run(self) -> SearchResult:
         params = self.params
         text, self.notices = normalize_query(params.q)
+        common = _only_stop_words(text)
+        if common:
+            self.notices.append(f"„{' '.join(common)}” are doar cuvinte foarte des întâlnite, care nu se caută: "
+                                "adăugați un cuvânt mai rar (un nume, un loc, un subiect)")
         relaxed = False
         query = self._query(text, relaxed=False)
         hits_results = self._collect(query, with_facet_selection=True)

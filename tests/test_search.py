@@ -150,6 +150,18 @@ def test_too_many_words_are_cut_with_a_notice(small):
     assert result.total > 0 and result.notices
 
 
+@pytest.mark.parametrize("q", ["și sau de", "Si SAU de", '"de la" OR cu', "ţi -în"])
+def test_a_query_of_stop_words_only_says_why_it_finds_nothing(small, q):
+    result = run(small, q=q)
+    assert result.total == 0
+    assert any("foarte des întâlnite" in notice for notice in result.notices), result.notices
+
+
+@pytest.mark.parametrize("q", ["rachete de la Phenian", "", "*", "?"])
+def test_a_query_with_a_word_to_search_has_no_stop_word_notice(small, q):
+    assert not any("foarte des întâlnite" in notice for notice in run(small, q=q).notices)
+
+
 def test_natural_language_question_relaxes_to_most_words(small):
     result = run(small, q="cine a testat rachetele noi la Phenian ieri")
     assert result.relaxed and result.hits[0].id == "rachete"

@@ -332,6 +332,14 @@ def test_relaxed_notice(client):
     assert "Niciun articol nu conține toate cuvintele căutate" in html
 
 
+def test_stop_words_only_notice(client):
+    assert api(client, q="și sau de")["notices"] == [
+        "„și sau de” are doar cuvinte foarte des întâlnite, care nu se caută: "
+        "adăugați un cuvânt mai rar (un nume, un loc, un subiect)"]
+    html = text_of(client.get("/", query_string={"q": "și sau de"}))
+    assert "„și sau de” are doar cuvinte foarte des întâlnite" in html
+
+
 def test_sort_links_keep_the_state_and_mark_the_current_order(client):
     html = text_of(client.get("/?q=soldati&year=2025&sort=oldest&page=2"))
     assert '<a href="/?q=soldati&amp;year=2025&amp;sort=newest">cele mai noi</a>' in html
