@@ -12,31 +12,46 @@ word search is used:
   a word that happens to be its own stem won: `romaniiei` was corrected to `romancier` rather
   than `romaniei`.
 
-Here the fewest edits win, then the word whose stem the most articles have.
+Here the fewest edits win, then the word whose stem the most articles have. A short word gets
+fewer edits than a long one (Elasticsearch's `fuzziness: AUTO`): two edits to a four-letter word
+reach words that have little of it left (`cere` -> `choe`; bench/spelling.py measures it).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from . import analysis
 
-MAX_EDITS = 2
 SAME_FIRST_LETTERS = 1  # most misspellings keep the first letter, and it narrows the search
 
 
-def closest_word(searcher: Searcher, word: str, fieldname: str = "body") -> str | None:
+def max_edits(word: str) -> int:
+    """Edits a correction of `word` may make: none up to 2 letters, 1 up to 5, then 2."""
+    return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+
+
+def closest_word(searcher: Searcher, word: str, fieldname: str = "body",
+                 edits: Callable[[str], int] = max_edits) -> str | None:
     """The spelling word of `fieldname` (folded, unstemmed) closest to the folded `word`, or None."""
-    candidates: set[str] = set()
+    allowed = edits(word)
+    if not allowed:
+        return None
+    found: set[str] = set()
     for subsearcher, _offset in searcher.leaf_searchers():
-        candidates.update(subsearcher.reader().terms_within(fieldname, word, MAX_EDITS, prefix=SAME_FIRST_LETTERS))
-    candidates.discard(word)
+        # Whoosh's automaton counts two swapped letters as two edits; Damerau-Levenshtein (below)
+        # as one, so the search reaches one edit further than the words kept.
+        found.update(subsearcher.reader().terms_within(fieldname, word, max(allowed, 2), prefix=SAME_FIRST_LETTERS))
+    distances = {candidate: damerau_levenshtein(word, candidate) for candidate in found - {word}}
+    candidates = [candidate for candidate, distance in distances.items() if distance <= allowed]
     if not candidates:
         return None
 
     def rank(candidate: str) -> tuple[int, int, str]:
         articles = searcher.doc_frequency(fieldname, analysis.stem(candidate))
-        return damerau_levenshtein(word, candidate), -articles, candidate
+        return distances[candidate], -articles, candidate
 
     return min(candidates, key=rank)

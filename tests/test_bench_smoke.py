@@ -69,3 +69,11 @@ def test_every_engine_answers_the_same_query_shapes(tmp_path):
         # every query comes from a title of the slice, so most of them find something
         assert sum(1 for q in queries if engine.request(q["q"])["total"]) >= len(queries) // 2
         engine.close()
+
+
+def test_spelling_benchmark_runs_on_the_seeds(seed_index, capsys):
+    from bench import spelling
+
+    assert spelling.main(["--index", str(seed_index), "--words", "20", "--min-articles", "1"]) == 0
+    table = capsys.readouterr().out
+    assert "| by length (1 up to 5 letters, 2 from 6) | 2 | 6+ |" in table

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from searchapp import analysis, index
+from searchapp import analysis, index, spelling
 from searchapp.errors import BadParameter, NotFound, QueryTooLong
 from searchapp.postings import Scores
 from searchapp.search import Archive, parse_params
@@ -258,6 +258,13 @@ def test_did_you_mean(archive):
     result = run(archive, q="Pheniam")
     assert result.total == 0 and result.suggestion == "phenian"
     assert run(archive, q="Phenian").suggestion is None
+
+
+def test_a_short_word_is_corrected_by_one_edit_at_most(archive):
+    assert run(archive, q="Cere").suggestion is None  # `choe` is two edits away
+    assert run(archive, q="Kmi").suggestion == "kim"  # two letters swapped count as one edit
+    assert run(archive, q="Kurks").suggestion == "kursk"
+    assert [spelling.max_edits(w) for w in ("ab", "abc", "abcde", "abcdef")] == [0, 1, 1, 2]
 
 
 def test_did_you_mean_prefers_fewer_edits_to_a_more_frequent_word(tmp_path):

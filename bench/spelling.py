@@ -1,0 +1,104 @@
+"""Did-you-mean on typos: how often `spelling.closest_word` gives the word back, gives another
+word (or another form of it), or gives nothing, by the word's length and the number of typos.
+
+Words are drawn (fixed seed) from an index's spelling words that at least `--min-articles`
+articles have (real words, not OCR noise); each gets one or two random edits (a letter dropped,
+added, changed, or two neighbours swapped; never the first letter, as `closest_word` assumes),
+and typos that are themselves index words are skipped. Each edit-budget rule is run on the same
+typos, in the same process:
+
+    searchapp reindex --source ../shared/corpus/ro-news.jsonl.gz --index /tmp/ix40
+    python bench/spelling.py --index /tmp/ix40 --words 2000   # about 13 minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import string
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from searchapp import analysis, spelling  # noqa: E402
+from searchapp.search import Archive  # noqa: E402
+
+LETTERS = string.ascii_lowercase
+RULES = {
+    "2 edits at any length": lambda word: 2,
+    "by length (1 up to 5 letters, 2 from 6)": spelling.max_edits,  # as shipped
+}
+
+
+def typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word))
+    kind = rng.choice(["drop", "add", "change", "swap"] if i < len(word) - 1 else ["drop", "add", "change"])
+    if kind == "drop":
+        return word[:i] + word[i + 1:]
+    if kind == "add":
+        return word[:i] + rng.choice(LETTERS) + word[i:]
+    if kind == "change":
+        return word[:i] + rng.choice([c for c in LETTERS if c != word[i]]) + word[i + 1:]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+def sample_words(searcher, count: int, min_articles: int, rng: random.Random) -> list[str]:
+    """Spelling words (folded, unstemmed) whose stem at least `min_articles` articles have."""
+    reader = searcher.reader()
+    words = [w.decode("utf-8") for w in reader.lexicon("spell_body")]
+    known = [w for w in words if w.isalpha() and len(w) >= 3
+             and searcher.doc_frequency("body", analysis.stem(w)) >= min_articles]
+    rng.shuffle(known)
+    return known[:count]
+
+
+def is_known(searcher, word: str) -> bool:
+    """Whether the index has the word (its stem) already: then it is no typo to correct."""
+    return any(searcher.doc_frequency("body", term) for term in analysis.match_terms(word))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--words", type=int, default=2000)
+    parser.add_argument("--min-articles", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=20261203)
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    archive = Archive(args.index)
+    with archive.searcher() as searcher:
+        words = sample_words(searcher, args.words, args.min_articles, rng)
+        cases = []
+        for word in words:
+            for typos in (1, 2):
+                typed = word
+                for _ in range(typos):
+                    typed = typo(typed, rng)
+                if typed != word and not is_known(searcher, typed):
+                    cases.append((word, typed, typos))
+        print(f"{len(cases)} typos of {len(words)} words (index {args.index})\n")
+        print("| rule | typos | length | typos tried | word given back | another form of it (same stem) | another word | nothing |")
+        print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+        for name, rule in RULES.items():
+            counts: Counter = Counter()
+            for word, typed, typos in cases:
+                band = "3-5" if len(word) <= 5 else "6+"
+                found = spelling.closest_word(searcher, typed, edits=rule)
+                outcome = ("right" if found == word else "none" if found is None
+                           else "same stem" if analysis.stem(found) == analysis.stem(word) else "wrong")
+                counts[typos, band, outcome] += 1
+                counts[typos, band, "all"] += 1
+            for typos in (1, 2):
+                for band in ("3-5", "6+"):
+                    n = counts[typos, band, "all"] or 1
+                    print(f"| {name} | {typos} | {band} | {counts[typos, band, 'all']} | "
+                          + " | ".join(f"{counts[typos, band, o] / n:.1%}" for o in ("right", "same stem", "wrong", "none")) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
