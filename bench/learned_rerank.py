@@ -49,7 +49,7 @@ class Candidates:
 
     def ranked(self, scores: np.ndarray) -> list[str]:
         order = sorted(range(len(self.ids)), key=lambda i: (-scores[i], i))  # ties: searchapp's order
-        return [self.ids[i] for i in order[:Q.K]]
+        return [self.ids[i] for i in order]
 
 
 def question_candidates(archive, question: str, depth: int) -> Candidates:
@@ -85,10 +85,7 @@ def _adjacent_pairs(sequence: list[str], body: dict[str, list[int]]) -> float:
 
 def mrr(questions: dict[str, Candidates], qrels: dict, score) -> float:
     """MRR@10 (ir-measures, as bench/quality.py) of the candidates reordered by `score(features)`."""
-    run = {}
-    for qid, candidates in questions.items():
-        ranked = candidates.ranked(score(candidates.features)) if candidates.ids else []
-        run[qid] = {doc: float(Q.K - rank) for rank, doc in enumerate(ranked)} or {"-none-": 0.0}
+    run = {qid: Q.ranked_run(c.ranked(score(c.features)) if c.ids else []) for qid, c in questions.items()}
     return Q.measure(run, qrels, set(questions))["MRR@10"]
 
 
@@ -115,10 +112,10 @@ def fit_linear(questions: dict[str, Candidates], qrels: dict) -> np.ndarray:
 def fit_lambdamart(questions: dict[str, Candidates], qrels: dict, leaves: int, trees: int):
     import lightgbm
 
-    groups = [c for c in questions.values() if c.ids]
-    features = np.vstack([c.features for c in groups])
-    labels = np.concatenate([[qrels[qid].get(doc, 0) for doc in c.ids] for qid, c in questions.items() if c.ids])
-    data = lightgbm.Dataset(features, labels, group=[len(c.ids) for c in groups])
+    groups = {qid: c for qid, c in questions.items() if c.ids}
+    features = np.vstack([c.features for c in groups.values()])
+    labels = [qrels[qid].get(doc, 0) for qid, c in groups.items() for doc in c.ids]
+    data = lightgbm.Dataset(features, labels, group=[len(c.ids) for c in groups.values()])
     params = {"objective": "lambdarank", "num_leaves": leaves, "learning_rate": 0.05, "min_data_in_leaf": 5,
               "verbose": -1, "seed": Q.SEED, "deterministic": True, "num_threads": 1}
     return lightgbm.train(params, data, num_boost_round=trees)

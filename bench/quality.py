@@ -156,13 +156,14 @@ def load_news(corpus: Path, size: int, targets: int, seed: int, words: int = 3, 
 
 
 def run_queries(engine: E.Engine, queries: dict[str, str], k: int = K) -> dict[str, dict[str, float]]:
-    run = {}
-    for qid, text in queries.items():
-        ids = engine.search(text, k)
-        # A query that finds nothing still counts (as 0): ir-measures averages only over the
-        # queries present in the run, so it gets a placeholder document.
-        run[qid] = {doc: float(k - rank) for rank, doc in enumerate(ids)} or {"-none-": 0.0}
-    return run
+    return {qid: ranked_run(engine.search(text, k), k) for qid, text in queries.items()}
+
+
+def ranked_run(ids: list[str], k: int = K) -> dict[str, float]:
+    """One query's entry of an ir-measures run: its ranked ids scored k, k-1, ... A query that
+    finds nothing still counts (as 0): ir-measures averages only over the queries present in
+    the run, so it gets a placeholder document."""
+    return {doc: float(k - rank) for rank, doc in enumerate(ids[:k])} or {"-none-": 0.0}
 
 
 def measure(run: dict, qrels: dict, qids: set[str]) -> dict[str, float]:

@@ -4,7 +4,7 @@ word (or another form of it), or gives nothing, by the word's length and the num
 Words are drawn (fixed seed) from an index's spelling words that at least `--min-articles`
 articles have (real words, not OCR noise); each gets one or two random edits (a letter dropped,
 added, changed, or two neighbours swapped; never the first letter, as `closest_word` assumes),
-and typos that are themselves index words are skipped. Each edit-budget rule is run on the same
+and typos that the index knows (`spelling.is_known`, as the search asks) are skipped. Each edit-budget rule is run on the same
 typos, in the same process:
 
     searchapp reindex --source ../shared/corpus/ro-news.jsonl.gz --index /tmp/ix40
@@ -56,11 +56,6 @@ def sample_words(searcher, count: int, min_articles: int, rng: random.Random) ->
     return known[:count]
 
 
-def is_known(searcher, word: str) -> bool:
-    """Whether the index has the word (its stem) already: then it is no typo to correct."""
-    return any(searcher.doc_frequency("body", term) for term in analysis.match_terms(word))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
@@ -71,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     archive = Archive(args.index)
     with archive.searcher() as searcher:
+        reader = searcher.reader()
         words = sample_words(searcher, args.words, args.min_articles, rng)
         cases = []
         for word in words:
@@ -78,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 typed = word
                 for _ in range(typos):
                     typed = typo(typed, rng)
-                if typed != word and not is_known(searcher, typed):
+                if typed != word and not spelling.is_known(reader, typed):
                     cases.append((word, typed, typos))
         print(f"{len(cases)} typos of {len(words)} words (index {args.index})\n")
         print("| rule | typos | length | typos tried | word given back | another form of it (same stem) | another word | nothing |")

@@ -40,7 +40,7 @@ from .index import UNDATED, current_generation, open_index
 from .known_matches import KnownMatches
 from .postings import DocSet, RequestPostings, live_docs
 from .rerank import reranked
-from .spelling import closest_word
+from .spelling import closest_word, is_known
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
@@ -272,10 +272,13 @@ def normalize_query(text: str) -> tuple[str, list[str]]:
     return text, notices
 
 
+_OPERATOR_WORDS = ("AND", "OR", "NOT")
+
+
 def _only_stop_words(text: str) -> list[str]:
     """A query's words when it has some and every one is a stop word (which the index leaves
     out, so that such a query finds nothing and the user should be told why), else []."""
-    words = [w for w in analysis.words(text) if w not in ("AND", "OR", "NOT")]
+    words = [w for w in analysis.words(text) if w not in _OPERATOR_WORDS]
     return words if words and all(analysis.is_stop_word(w) for w in words) else []
 
 
@@ -764,10 +767,9 @@ class _Search:
         reader = self.searcher.reader()
         for match in re.finditer(r"([^\W_]+)(\*?)", self.params.q):
             word, is_prefix = match.groups()
-            if is_prefix or word in ("OR", "AND", "NOT") or word.isdigit() or analysis.is_stop_word(word):
+            if is_prefix or word in _OPERATOR_WORDS or word.isdigit() or analysis.is_stop_word(word):
                 continue
-            terms = analysis.match_terms(word)
-            if terms and not any(("body", t) in reader or ("title", t) in reader for t in terms):
+            if not is_known(reader, word):
                 yield word
 
 

@@ -29,6 +29,13 @@ from . import analysis
 SAME_FIRST_LETTERS = 1  # most misspellings keep the first letter, and it narrows the search
 
 
+def is_known(reader, word: str) -> bool:
+    """Whether the index has `word` (its terms, in the body or a title): nothing to correct.
+    A word with no terms (a stop word) counts as known."""
+    terms = analysis.match_terms(word)
+    return not terms or any(("body", t) in reader or ("title", t) in reader for t in terms)
+
+
 def max_edits(word: str) -> int:
     """Edits a correction of `word` may make: none up to 2 letters, 1 up to 5, then 2."""
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
@@ -42,8 +49,8 @@ def closest_word(searcher: Searcher, word: str, fieldname: str = "body",
         return None
     found: set[str] = set()
     for subsearcher, _offset in searcher.leaf_searchers():
-        # Whoosh's automaton counts two swapped letters as two edits; Damerau-Levenshtein (below)
-        # as one, so the search reaches one edit further than the words kept.
+        # Whoosh's automaton counts two swapped letters as two edits, Damerau-Levenshtein (below)
+        # as one: a one-edit allowance still searches two edits, then keeps those within one.
         found.update(subsearcher.reader().terms_within(fieldname, word, max(allowed, 2), prefix=SAME_FIRST_LETTERS))
     distances = {candidate: damerau_levenshtein(word, candidate) for candidate in found - {word}}
     candidates = [candidate for candidate, distance in distances.items() if distance <= allowed]
