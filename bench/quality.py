@@ -310,7 +310,7 @@ class _StemThenFold(E.Searchapp):
         from searchapp import analysis as A
 
         def stem_then_fold():
-            return (A.RomanianTokenizer() | A.LowercaseFilter() | A.NormalizeFilter() | A.FoldedStopFilter()
+            return (A.RomanianTokenizer() | A.LowercaseFilter() | A.NormalizeFilter() | A.WrittenStopFilter()
                     | A.romanian_stem_filter() | A.FoldFilter())
 
         original = A.folded_analyzer

@@ -2,11 +2,18 @@
 
 Two analyzers share one tokenizer:
 
-* `folded_analyzer()`: lower case, ş/ţ -> ș/ț, diacritics folded (unidecode), Romanian stop
-  words dropped, Snowball Romanian stem. Used for matching: `soldați`, `soldaţi` and
-  `soldati` all become `soldat`.
-* `exact_analyzer()`: the same without folding. It only serves the ranking boost for queries
-  typed with diacritics (`față` above `fata`).
+* `folded_analyzer()`: lower case, ş/ţ -> ș/ț, Romanian stop words dropped (as written),
+  diacritics folded (unidecode), Snowball Romanian stem. Used for matching: `soldați`,
+  `soldaţi` and `soldati` all become `soldat`.
+* `exact_analyzer()`: each word as written (case kept, ş/ţ -> ș/ț, not stemmed), keyed by its
+  folded lower-case form: `Putin` -> `putin|Putin`, `puțin` -> `putin|puțin`. It serves the
+  ranking of written forms (`search.readings`): a word typed with diacritics prefers the
+  articles that carry it so (`fată` above `față`), and a word typed without them prefers its
+  own articles where the corpus shows it is a word of its own (`Putin` above `puțin`). The key
+  puts every written form of a folded word side by side in the field's sorted term list.
+
+A word is a stop word only as written (`data/stopwords-ro.txt`): `pește` (fish) is searched,
+`peste` (over) is not. So the stop filter runs before folding.
 
 Fold first, then stem, because the Snowball stemmer reads diacritics: it stems `soldați` to
 `sold` but `soldati` to `soldat`, `muniții` to `mun` but `munitii` to `munit`. Stemming the
@@ -26,7 +33,8 @@ from functools import lru_cache
 from itertools import accumulate, compress, repeat
 from operator import is_not
 
-from stop_words import get_stop_words
+from importlib.resources import files
+
 from unidecode import unidecode
 from whoosh.analysis import CompositeAnalyzer, Filter, LowercaseFilter, StemFilter, Token, Tokenizer
 
@@ -42,9 +50,9 @@ WORD_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:\u00ad+[^\W_]+)*")
 _WORDS_AND_GAPS = re.compile(f"({WORD_PATTERN.pattern})")
 THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+")
 
-# Content words that the published list (stop-words' Romanian list) marks as stop words but
-# that news readers search for: `fata`/`față` (girl/face), `mare` (big, sea), `nou` (new).
-KEPT_WORDS = frozenset({"fata", "mare", "nou", "noua", "citi", "capat", "mod", "exact", "face", "bine", "conform"})
+# Between a written form's folded key and the form itself in the `exact` field's terms; no word
+# contains it (WORD_PATTERN).
+FORM_SEPARATOR = "|"
 
 
 def fold(text: str) -> str:
@@ -57,18 +65,51 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).lower().translate(CEDILLA_TO_COMMA).replace("\u00ad", "")
 
 
-def has_diacritics(text: str) -> bool:
-    return fold(text) != text.lower()
+def normalize_case_kept(text: str) -> str:
+    """`normalize` without the lower case: the written form of a word (`Țară`, `Putin`)."""
+    return unicodedata.normalize("NFC", text).translate(CEDILLA_TO_COMMA).replace("\u00ad", "")
 
 
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
-    """The Romanian stop list, folded, so a stop word matches with or without diacritics."""
-    return frozenset(fold(w) for w in get_stop_words("romanian")) - KEPT_WORDS
+    """The Romanian stop list as written (normalised: lower case, comma-below ș/ț)."""
+    text = files("searchapp").joinpath("data/stopwords-ro.txt").read_text(encoding="utf-8")
+    return frozenset(normalize(w) for line in text.splitlines() for w in line.split("#", 1)[0].split())
+
+
+def stop_word_list() -> list[str]:
+    """Every spelling of every stop word, comma-below and cedilla ș/ț both (for other engines'
+    stop filters, which compare the text as it is)."""
+    cedilla = str.maketrans({"ș": "ş", "ț": "ţ"})
+    return sorted(stop_words() | {w.translate(cedilla) for w in stop_words()})
 
 
 def is_stop_word(word: str) -> bool:
-    return fold(word) in stop_words()
+    return normalize(word) in stop_words()
+
+
+# The share of an article's letters that carry diacritics, below which its spelling tells nothing
+# about which word it means (`fata`: fată or fața?). Romanian news text has 4-6 %; 1,077 of the
+# corpus's 40,514 articles have none, 432 fewer than 2 % (QUALITY.md).
+DIACRITIC_SHARE = 0.01
+_DIACRITIC_LETTERS = frozenset("ăâîșşțţĂÂÎȘŞȚŢ")
+
+
+def writes_diacritics(text: str) -> bool:
+    """True when the text is written with Romanian diacritics, so that a word written without
+    them is meant so (`Putin`, not `puțin`)."""
+    letters = sum(map(str.isalpha, text))
+    return letters > 0 and sum(map(_DIACRITIC_LETTERS.__contains__, text)) >= DIACRITIC_SHARE * letters
+
+
+def form_key(word: str) -> str:
+    """The folded lower-case key under which the `exact` field files a written form."""
+    return _fold_word(word.lower())
+
+
+def form_term(form: str) -> str:
+    """The `exact` field's term for a written form: `Putin` -> `putin|Putin`."""
+    return form_key(form) + FORM_SEPARATOR + form
 
 
 @lru_cache(maxsize=1)
@@ -140,19 +181,38 @@ class FoldFilter(Filter):
             yield t
 
 
-class FoldedStopFilter(Filter):
-    """Drops Romanian stop words whether or not they carry diacritics.
+class NormalizeCaseKeptFilter(Filter):
+    """Comma-below ș/ț and no soft hyphens, the case as written (the exact analyzer's forms)."""
 
-    Whoosh's StopFilter compares the token text as it is; here the comparison is on the folded
-    form, so the exact analyzer drops `și` as the folded one drops `si`. Positions of the words
-    left are renumbered (as StopFilter(renumber=True) does), so a phrase skips stop words.
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = normalize_case_kept(t.text)
+            yield t
+
+
+class FormFilter(Filter):
+    """A written form as the `exact` field's term: its folded key, `|`, the form (`form_term`)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = form_term(t.text)
+            yield t
+
+
+class WrittenStopFilter(Filter):
+    """Drops Romanian stop words as written (`peste`, `și`, `si`; not `pește`).
+
+    Whoosh's StopFilter compares the token text as it is; here the comparison is on the
+    normalised lower-case form, so it works for the case-keeping exact analyzer too. Positions
+    of the words left are renumbered (as StopFilter(renumber=True) does), so a phrase skips
+    stop words.
     """
 
     def __call__(self, tokens):
         stops = stop_words()
         pos = None
         for t in tokens:
-            if _fold_word(t.text) in stops:
+            if _normal_word(t.text) in stops:
                 if not t.removestops:
                     t.stopped = True
                     yield t
@@ -162,6 +222,11 @@ class FoldedStopFilter(Filter):
                 t.pos = pos
             t.stopped = False
             yield t
+
+
+@lru_cache(maxsize=200_000)
+def _normal_word(word: str) -> str:
+    return normalize(word)
 
 
 @lru_cache(maxsize=200_000)
@@ -364,7 +429,7 @@ def _word_steps(items, no_morph: bool) -> list | None:
 
 
 def _unless_stop_word(text: str) -> str | None:
-    return None if _fold_word(text) in stop_words() else text
+    return None if _normal_word(text) in stop_words() else text
 
 
 def _stem_step(stem_filter: StemFilter):
@@ -395,21 +460,23 @@ _WORD_STEPS = {
     LowercaseFilter: lambda _: str.lower,
     NormalizeFilter: lambda _: normalize,
     FoldFilter: lambda _: _fold_word,
-    FoldedStopFilter: lambda _: _unless_stop_word,
+    WrittenStopFilter: lambda _: _unless_stop_word,
+    NormalizeCaseKeptFilter: lambda _: normalize_case_kept,
+    FormFilter: lambda _: form_term,
     StemFilter: _stem_step,
 }
 
 
 def folded_analyzer():
-    """Matching analyzer: tokens -> lower -> ș/ț -> fold -> stop words out -> stem."""
+    """Matching analyzer: tokens -> lower -> ș/ț -> stop words out -> fold -> stem."""
     return CachedAnalyzer(
-        RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldFilter() | FoldedStopFilter() | romanian_stem_filter()
+        RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | WrittenStopFilter() | FoldFilter() | romanian_stem_filter()
     )
 
 
 def exact_analyzer():
-    """Diacritic-preserving analyzer, for the exact-spelling ranking boost."""
-    return CachedAnalyzer(RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldedStopFilter() | romanian_stem_filter())
+    """Written-form analyzer: tokens -> ș/ț, case kept -> stop words out -> `key|form`."""
+    return CachedAnalyzer(RomanianTokenizer() | NormalizeCaseKeptFilter() | WrittenStopFilter() | FormFilter())
 
 
 def match_terms(text: str) -> list[str]:

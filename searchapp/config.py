@@ -39,6 +39,10 @@ SETTINGS = {
                 "(log(1+(N-n+0.5)/(n+0.5)), as Lucene and tantivy)."),
         Setting("exact_score", 1000.0, "Score per query word typed with diacritics that an article has with "
                 "those same diacritics (1000: a tier above folded-only matches; 0: no boost)."),
+        Setting("reading_min_docs", 20, "Articles that must write a word's spelling before it counts as a word of "
+                "its own (readings.py: `Putin` beside `puțin`)."),
+        Setting("reading_min_share", 0.05, "Share of a folded word's articles that a spelling must have to count as "
+                "a word of its own (readings.py)."),
         Setting("relaxed_exact_score", 0.0, "exact_score for a relaxed query (most words matching)."),
         Setting("relax_below", 1, "When requiring every word finds fewer articles than this, articles with "
                 "most of the words follow them (1: only when none has them all)."),

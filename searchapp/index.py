@@ -98,14 +98,12 @@ def _unstemmed_terms(analyzer, words: set[str]) -> set[str]:
     return {t.text for word in words for t in analyzer(word, no_morph=True, mode="index")}
 
 
-class DiacriticText(TEXT):
-    """TEXT that indexes only the terms with a letter beyond ASCII.
+class WrittenFormText(TEXT):
+    """TEXT of written forms (analysis.exact_analyzer: `putin|Putin`) with their frequencies.
 
-    The `exact` field exists for one thing: a query word typed with diacritics ranks articles
-    that have it exactly above folded-only matches, and the search only ever asks this field for
-    non-ASCII terms (`search._keep_exact_only_for_diacritics`). Its ASCII terms were half of its
-    postings and never read (BENCHMARKS.md). An ASCII word never gives a non-ASCII term, so
-    `article_document` gives this field only the words with other letters (`exact_words`).
+    The `exact` field serves one thing: ranking the articles that write a query word as the
+    reader means it (search.readings). Its terms come from the analyzer's occurrences without a
+    Token per word (formats.PackedPositions.word_values does the same for the other fields).
     """
 
     def index(self, value, **kwargs):
@@ -113,20 +111,21 @@ class DiacriticText(TEXT):
         if type(self.format) is Frequency:
             found = term_occurrences(value, self.analyzer, {"mode": "index", **kwargs}, chars=False)
         if found is None:
-            return (item for item in super().index(value, **kwargs) if not item[0].isascii())
-        # What Whoosh's Frequency.word_values gives, from the analyzer's occurrences (no Token
-        # per word; see formats.PackedPositions.word_values).
+            return super().index(value, **kwargs)
+        # What Whoosh's Frequency.word_values gives.
         boost = self.format.field_boost
         return ((term.encode("utf-8"), len(spots), len(spots) * boost, pack_uint(len(spots)))
-                for term, spots in found.items() if not term.isascii())
+                for term, spots in found.items())
 
 
 def exact_words(text: str) -> str:
-    """The words of `text` that the `exact` field can use: those with a letter beyond ASCII.
-    The field has no positions, and its lengths are never read (the search gives its matches a
-    constant score), so the rest can go before analysis; and the document handed to Whoosh's
-    writer processes (pickled) does not carry the article text twice."""
-    return " ".join(word for word in analysis.words(text) if not word.isascii())
+    """The words of `text` for the `exact` field: none when the text is written without
+    diacritics (there `fata` may mean fată or fața, `putin` Putin or puțin: its forms would
+    blur the statistics of which spelling is a word of its own), and no numbers. The field has
+    no positions and its lengths are never read, so the rest can go before analysis."""
+    if not analysis.writes_diacritics(text):
+        return ""
+    return " ".join(word for word in analysis.words(text) if not word[0].isdigit())
 
 
 def with_packed_positions(field: TEXT) -> TEXT:
@@ -143,7 +142,7 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True),
         title=with_packed_positions(TEXT(analyzer=analysis.folded_analyzer(), stored=True, field_boost=TITLE_BOOST)),
         body=with_packed_positions(SpelledText(analyzer=analysis.folded_analyzer(), stored=True, chars=True, spelling=True)),
-        exact=DiacriticText(analyzer=analysis.exact_analyzer(), phrase=False),
+        exact=WrittenFormText(analyzer=analysis.exact_analyzer(), phrase=False),
         date=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
         month=ID(stored=True, sortable=True),

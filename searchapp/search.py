@@ -31,9 +31,9 @@ from whoosh.highlight import (
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
 from whoosh.searching import Results, Searcher
-from whoosh.sorting import FieldFacet, MultiFacet
+from whoosh.sorting import FieldFacet, FunctionFacet, MultiFacet
 
-from . import analysis
+from . import analysis, readings
 from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
@@ -172,6 +172,9 @@ class SearchResult:
     relaxed: bool = False  # no article had every word; ranked by how many words match
     partial: bool = False  # the time limit cut the search short
     notices: list[str] = field(default_factory=list)
+    # Query words that the articles also write as another word (`Putin` / `puțin`): the
+    # articles that write them as typed rank first; the page links to the other reading.
+    other_readings: list[readings.OtherReading] = field(default_factory=list)
     params: SearchParams | None = None
 
     @property
@@ -186,6 +189,9 @@ class SearchResult:
         data["facets"] = {"year": [dict(vars(v)) for v in self.facets.year],
                           "month": [dict(vars(v)) for v in self.facets.month], "undated": self.facets.undated}
         data["notices"] = list(self.notices)
+        data["other_readings"] = [
+            {"word": r.word, "other": r.other, "query": replace_word(self.query, r.word, r.other)}
+            for r in self.other_readings]
         return data
 
 
@@ -305,14 +311,19 @@ def _paren_depth(text: str) -> int:
     return deepest
 
 
-def _keep_exact_only_for_diacritics(node: wq.Query, score: float | None = None) -> wq.Query:
-    """The `exact` field only boosts words typed with diacritics; anything else there is noise
-    (or, for phrases and prefixes, unsupported: the field has no positions)."""
+def replace_word(query: str, word: str, other: str) -> str:
+    """The query with every occurrence of the word (a whole word) written as `other`."""
+    return re.sub(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", lambda _: other, query)
+
+
+def _exact_words_as_tiers(node: wq.Query, score: float) -> wq.Query:
+    """A word's `exact` clause (its written form, `putin|Putin`) as a constant score, to be
+    resolved against the index's readings (`_Search._reading_tier`); phrases and prefixes
+    have no written-form ranking (the field has no positions)."""
     if getattr(node, "fieldname", None) != "exact":
         return node
-    if isinstance(node, wq.Term) and not str(node.text).isascii():
-        score = float(setting("exact_score")) if score is None else score
-        return wq.ConstantScoreQuery(node, score=score) if score > 0 else wq.NullQuery
+    if isinstance(node, wq.Term) and score > 0:
+        return wq.ConstantScoreQuery(node, score=score)
     return wq.NullQuery
 
 
@@ -329,6 +340,21 @@ def _exact_only_ranks(node: wq.Query) -> wq.Query:
     rest = [q for q in node.subqueries if not _is_exact_clause(q)]
     required = rest[0] if len(rest) == 1 else node.__class__(rest, boost=node.boost)
     return wq.AndMaybe(required, exact[0] if len(exact) == 1 else wq.Or(exact))
+
+
+def _negated_leaves(query: wq.Query) -> Iterator[wq.Query]:
+    """The leaves under a NOT: their words are not what the reader looks for."""
+    if isinstance(query, wq.Not):
+        yield from query.query.leaves()
+        yield query.query
+        return
+    if isinstance(query, wq.AndNot):
+        yield from _negated_leaves(query.a)
+        yield from query.b.leaves()
+        yield query.b
+        return
+    for child in query.children():
+        yield from _negated_leaves(child)
 
 
 def _is_exact_clause(node: wq.Query) -> bool:
@@ -458,7 +484,7 @@ class Archive:
         # A relaxed query ranks a bag of words: there a tier per exact word would rank by how
         # many words keep their diacritics, not by relevance (measured in QUALITY.md).
         score = float(setting("relaxed_exact_score" if relaxed else "exact_score"))
-        exact = lambda node: _keep_exact_only_for_diacritics(node, score)  # noqa: E731
+        exact = lambda node: _exact_words_as_tiers(node, score)  # noqa: E731
         return parsed.accept(exact).normalize().accept(_exact_only_ranks)
 
     # -- articles
@@ -541,6 +567,8 @@ class _Search:
         self.params = params
         self.notices: list[str] = []
         self.partial = False
+        self.other_readings: list[readings.OtherReading] = []
+        self.tiers: list[wq.Query] = []  # the written-form clauses of the query in force
         # Counting every match (total, facets) has its own budget, as collecting hits has.
         self.count_deadline = time.monotonic() + setting("search_time_limit")
         self.postings = RequestPostings(searcher, self.data.live, self.count_deadline)
@@ -585,6 +613,7 @@ class _Search:
             relaxed=relaxed,
             partial=self.partial,
             notices=self.notices,
+            other_readings=self.other_readings if not relaxed else [],
             params=params,
         )
 
@@ -598,11 +627,48 @@ class _Search:
         prefixes = sum(1 for node in parsed.leaves() if isinstance(node, (wq.Prefix, wq.Wildcard)))
         cap = max(1, setting("max_prefix_terms") // max(1, prefixes))
         reader = self.searcher.reader()
-        bounded = parsed.accept(lambda node: _bounded_prefixes(node, reader, cap)).normalize()
+        bounded = parsed.accept(lambda node: _bounded_prefixes(node, reader, cap))
+        negated = {(getattr(n, "fieldname", None), getattr(n, "text", None)) for n in _negated_leaves(bounded)}
+        tiers: list[wq.Query] = []
+        bounded = bounded.accept(lambda node: self._reading_tier(node, reader, negated, tiers)).normalize()
+        if not relaxed:
+            self.tiers = tiers
         if relaxed and isinstance(bounded, wq.Or):
             # Query.accept() rebuilds nodes without OrGroup's coordination scale; put it back.
             bounded.scale = float(setting("relaxed_coord")) or None
         return bounded
+
+    def _reading_tier(self, node: wq.Query, reader, negated: set, tiers: list[wq.Query]) -> wq.Query:
+        """A word's written-form clause as the forms the reader means (readings.preferred), or
+        nothing where the spelling tells nothing."""
+        if not _is_exact_clause(node) or not isinstance(node, wq.ConstantScoreQuery):
+            return node
+        typed = str(node.child.text).split(analysis.FORM_SEPARATOR, 1)[-1]
+        forms, other = readings.preferred(reader, typed)
+        if not forms:
+            return wq.NullQuery
+        terms = [wq.Term("exact", analysis.form_term(form)) for form in forms]
+        tier = terms[0] if len(terms) == 1 else wq.Or(terms)
+        if (node.child.fieldname, node.child.text) not in negated:
+            tiers.append(tier)
+            if other and all(o.word != other.word for o in self.other_readings):
+                self.other_readings.append(other)
+        return wq.ConstantScoreQuery(tier, score=node.score)
+
+    def _tier_facet(self):
+        """Date orders keep the articles that write the query's words as typed first (most such
+        words first), as the relevance order does with its constant scores."""
+        counts = None
+        for tier in self.tiers:
+            try:
+                mask = self.postings.docs(tier).mask
+            except TimeLimit:
+                return None
+            counts = mask.astype(np.int8) if counts is None else counts + mask
+        if counts is None:
+            return None
+        keys = (-counts).tolist()
+        return FunctionFacet(lambda _searcher, docnum: keys[docnum] if docnum < len(keys) else 0)
 
     def _relaxed_results(self, query: wq.Query):
         """A relaxed query's hits, the best candidates reranked (rerank.py) when ranked by relevance."""
@@ -626,6 +692,9 @@ class _Search:
                 self._collected = results
                 return results
         sortedby = _sort_facet("newest" if isinstance(query, wq.Every) and params.sort == "relevance" else params.sort)
+        tier_facet = self._tier_facet() if sortedby is not None else None
+        if tier_facet is not None:
+            sortedby = MultiFacet([tier_facet, *sortedby.facets])
         collector = self.searcher.collector(
             limit=limit,
             sortedby=sortedby,

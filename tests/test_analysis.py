@@ -63,8 +63,32 @@ def test_content_words_kept_although_the_published_list_has_them():
     assert match_terms("fata mare") == ["fat", "mar"]
 
 
-def test_exact_analyzer_keeps_diacritics_but_normalises_cedilla():
-    assert tokens(exact_analyzer(), "față ţări țări fata") == ["faț", "țăr", "țăr", "fat"]
+def test_exact_analyzer_files_written_forms_under_their_folded_key():
+    assert tokens(exact_analyzer(), "față ţări țări fata Putin puţin") == [
+        "fata|față", "tari|țări", "tari|țări", "fata|fata", "putin|Putin", "putin|puțin"]
+
+
+def test_a_word_is_a_stop_word_only_as_written():
+    # `pește` (fish) and `său` (his) are words; `peste` (over) and `sau` (or) are not searched.
+    assert match_terms("pește său") == ["pest", "sau"]
+    assert match_terms("pește") == ["pest"] and match_terms("peşte") == ["pest"]
+    assert match_terms("peste sau") == []
+    assert analysis.is_stop_word("Şi") and analysis.is_stop_word("și") and not analysis.is_stop_word("pește")
+
+
+def test_the_stop_list_carries_both_spellings_of_s_and_t():
+    words = analysis.stop_word_list()
+    assert {"și", "şi", "ți", "ţi", "totuși", "totuşi", "si"} <= set(words)
+    assert "pește" not in words and "său" not in words
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Soldații au plecat spre țară, în grabă.", True),
+    ("Soldatii au plecat spre tara, in graba.", False),
+    ("", False),
+])
+def test_writes_diacritics(text, expected):
+    assert analysis.writes_diacritics(text) is expected
 
 
 def test_character_offsets_point_into_the_original_text():

@@ -9,7 +9,7 @@ import pytest
 from whoosh.analysis import LowercaseFilter
 
 from searchapp import analysis, config, index, rerank
-from searchapp.analysis import FoldedStopFilter, FoldFilter, NormalizeFilter, RomanianTokenizer
+from searchapp.analysis import FoldFilter, NormalizeFilter, RomanianTokenizer, WrittenStopFilter
 from searchapp.search import Archive, parse_params
 
 FILLER = "piața vremea ploaia soarele trenul orașul mașina strada parcul râul muntele satul".split()
@@ -103,6 +103,6 @@ def test_variants_are_query_words_present_only_in_another_form():
 def test_terms_come_with_their_positions_from_any_analyzer():
     text = "Guvernul a aprobat bugetul; guvernul pleacă."
     cached = analysis.folded_analyzer()
-    chain = RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | FoldFilter() | FoldedStopFilter() | analysis.romanian_stem_filter()
+    chain = RomanianTokenizer() | LowercaseFilter() | NormalizeFilter() | WrittenStopFilter() | FoldFilter() | analysis.romanian_stem_filter()
     expected = {"guvern": [0, 3], "aprob": [1], "buget": [2], "pleac": [4]}
     assert rerank.positions(cached, text) == rerank.positions(chain, text) == expected
