@@ -100,10 +100,12 @@ def _clear_progress(quiet: bool) -> None:
 @click.option("--from", "date_from", help="From date, YYYY-MM-DD (inclusive).")
 @click.option("--to", "date_to", help="To date, YYYY-MM-DD (inclusive).")
 @click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
+@click.option("--literal", is_flag=True, help="Search the words as typed, without correcting them at once.")
 @index_option
-def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
+def search(query: str, as_json: bool, index_dir: Path, literal: bool, **options) -> None:
     """Search the index, as the API does, and print the results."""
-    raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), **options}
+    raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), "literal": "1" if literal else None,
+           **options}
     try:
         params = parse_params(raw)
     except SearchappError as exc:

@@ -28,6 +28,11 @@ SETTINGS = {
         Setting("max_per_page", 100, "Largest per_page accepted."),
         Setting("max_page", 1000, "Largest page accepted."),
         Setting("snippet_chars", 220, "Characters of context in a result snippet."),
+        Setting("correct_below_docs", 50, "A word that at most this many articles have may be corrected to a "
+                "far more frequent one (spelling.py: `Iohanis` -> `Iohannis`)."),
+        Setting("correction_ratio", 20, "How many times more articles a correction of a known word must have."),
+        Setting("autocorrect_share", 0.05, "A query is searched as corrected at once when as typed it finds fewer "
+                "than this share of what its correction finds (or nothing)."),
         Setting("similar_articles", 5, "Similar articles listed on an article page."),
         # Ranking (measured and tuned with bench/quality.py; see QUALITY.md).
         Setting("title_boost", 2.0, "Weight of a title match relative to a body match."),

@@ -53,6 +53,9 @@ SEARCH_PARAMETERS = [
     _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.", _date()),
     _parameter("sort", "Order of the hits: `relevance` (default), `newest` or `oldest`.",
                _padded("|".join(SORTS))),
+    _parameter("literal", "`1`: search the words as typed, never the correction at once (`0`, the default, "
+               "shows the correction's results when the query as typed finds nothing or little next to it).",
+               _padded("0|1|true|false")),
 ]
 
 SCHEMAS = {
@@ -115,6 +118,20 @@ SCHEMAS = {
             "partial": {"type": "boolean", "description": "the time limit cut the search short"},
             "notices": {"type": "array", "items": {"type": "string"},
                         "description": "what was changed in the query to keep it bounded (in Romanian)"},
+            "other_readings": {
+                "type": "array",
+                "description": "query words that the articles also write as another word once diacritics are "
+                               "folded (Putin / puțin): the articles that write them as typed rank first",
+                "items": {"type": "object", "required": ["word", "other", "query"], "properties": {
+                    "word": {"type": "string", "description": "as typed"},
+                    "other": {"type": "string", "description": "the other word, as the articles write it"},
+                    "query": {"type": "string", "description": "the query with the other word instead"}}},
+            },
+            "autocorrected": {"type": "boolean",
+                              "description": "the hits are those of `suggestion`: the query as typed found nothing, "
+                                             "or little next to it; search it with literal=1"},
+            "total_as_typed": {"type": "integer", "nullable": True, "minimum": 0,
+                               "description": "when autocorrected: what the query as typed found"},
         },
     },
     "Article": {

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 from .config import setting
-from .search import Article, Hit, SearchParams, SearchResult
+from .search import Article, Hit, SearchParams, SearchResult, replace_word
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
@@ -83,6 +83,7 @@ def state_args(params: SearchParams) -> dict[str, str]:
         "sort": params.sort if params.sort != "relevance" else None,
         "per_page": str(params.per_page) if params.per_page != DEFAULT_PER_PAGE else None,
         "page": str(params.page) if params.page != 1 else None,
+        "literal": "1" if params.literal else None,
     }
     return {key: value for key, value in args.items() if value}
 
@@ -175,6 +176,8 @@ class SearchPage:
     sorts: list[SortLink]
     pagination: Pagination | None
     suggestion_url: str | None
+    literal_url: str | None  # when the hits are the corrected query's: the query as typed
+    other_readings: list[OtherReadingLink]
     first_page_url: str | None  # set when the page asked for lies past the last one
     hidden_for_dates: dict[str, str] = field(default_factory=dict)
     hidden_for_query: dict[str, str] = field(default_factory=dict)
@@ -185,8 +188,19 @@ class SearchPage:
         return bool(self.params.q)
 
     @property
+    def literal_summary(self) -> str:
+        return count_phrase(self.result.total_as_typed or 0)
+
+    @property
     def first_number(self) -> int:
         return (self.params.page - 1) * self.params.per_page + 1
+
+
+@dataclass
+class OtherReadingLink:
+    word: str  # as typed
+    other: str  # the other word the articles write the same way once folded
+    url: str
 
 
 def build_search_page(params: SearchParams, result: SearchResult, base: str) -> SearchPage:
@@ -194,7 +208,7 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str) -> 
     return SearchPage(
         params=params,
         result=result,
-        hits=[_hit_view(hit, params.q) for hit in result.hits],
+        hits=[_hit_view(hit, result.suggestion if result.autocorrected else params.q) for hit in result.hits],
         summary=f"{count_phrase(result.total)}, {format_seconds(result.took_ms)}",
         years=_year_links(params, result, base),
         undated=_undated_link(params, result, base),
@@ -204,7 +218,10 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str) -> 
         clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None) if len(chips) > 1 else None,
         sorts=_sort_links(params, base),
         pagination=_pagination(params, total_pages, base) if total_pages > 1 and result.hits else None,
-        suggestion_url=search_url(base, params, q=result.suggestion) if result.suggestion else None,
+        suggestion_url=search_url(base, params, q=result.suggestion, literal=False) if result.suggestion else None,
+        literal_url=search_url(base, params, literal=True) if result.autocorrected else None,
+        other_readings=[OtherReadingLink(r.word, r.other, search_url(base, params, q=replace_word(params.q, r.word, r.other)))
+                        for r in result.other_readings],
         first_page_url=search_url(base, params) if result.total and not result.hits else None,
         hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page")},
         hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page")},

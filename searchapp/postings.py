@@ -342,16 +342,16 @@ class RequestPostings:
         texts = [_to_bytes(self.searcher, phrase.fieldname, word) for word in phrase.words]
         return texts if texts and all(text is not None for text in texts) else None
 
-    def characters(self, fieldname: str, texts, docs: list[int]) -> dict[int, list[tuple[int, int]]]:
-        """(start, end) of each occurrence of the terms `texts` in each of `docs` (top-level
-        document numbers), from the postings' stored characters."""
+    def occurrences(self, fieldname: str, texts, docs: list[int]) -> dict[int, dict[str, list[tuple[int, int, int]]]]:
+        """(position, start, end) of each occurrence of each of the terms `texts` in each of
+        `docs`, by document and term, from the postings' stored positions and characters."""
         decode = self.searcher.schema[fieldname].format.decoder("characters")
-        chars: dict[int, list[tuple[int, int]]] = {doc: [] for doc in docs}
+        found: dict[int, dict[str, list[tuple[int, int, int]]]] = {doc: {} for doc in docs}
         for text in texts:
             for leaf in self.postings(fieldname, text, timed=False):  # for the hits already found
                 for i in _indexes_of(leaf, docs):
-                    chars[leaf.offset + int(leaf.ids[i])].extend((start, end) for _pos, start, end in decode(leaf.values[i]))
-        return chars
+                    found[leaf.offset + int(leaf.ids[i])].setdefault(text, []).extend(decode(leaf.values[i]))
+        return found
 
     # -- how well they match
 

@@ -81,4 +81,8 @@ def preferred(reader, typed: str) -> tuple[tuple[str, ...], OtherReading | None]
     if lower.isascii() and not (others and is_distinct(own, found)):
         return (), None
     other = OtherReading(word=typed, other=others[0].form) if others else None
-    return own.forms, other
+    forms = own.forms
+    if own.form[:1].isupper():
+        # A name (`Putin`): the articles that write it in lower case mean the other word.
+        forms = tuple(form for form in forms if not form.islower()) or forms
+    return forms, other

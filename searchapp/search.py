@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,23 +24,20 @@ import numpy as np
 from whoosh import qparser, query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.analysis import Token
-from whoosh.highlight import (
-    FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter, WholeFragmenter,
-    highlight, top_fragments,
-)
+from whoosh.highlight import FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter, top_fragments
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
 from whoosh.searching import Results, Searcher
 from whoosh.sorting import FieldFacet, FunctionFacet, MultiFacet
 
-from . import analysis, readings
+from . import analysis, marks, readings
 from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
 from .known_matches import KnownMatches
 from .postings import DocSet, RequestPostings, live_docs
 from .rerank import reranked
-from .spelling import closest_word, is_known
+from .spelling import correction
 from .sources import valid_date
 
 SORTS = ("relevance", "newest", "oldest")
@@ -67,6 +64,7 @@ class SearchParams:
     date_from: str | None = None  # "YYYY-MM-DD", inclusive
     date_to: str | None = None
     sort: str = "relevance"
+    literal: bool = False  # no automatic correction: search the words as typed
 
 
 def parse_params(args: Mapping[str, object]) -> SearchParams:
@@ -95,7 +93,15 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
         date_from=date_from,
         date_to=date_to,
         sort=sort,
+        literal=_flag(args, "literal"),
     )
+
+
+def _flag(args: Mapping[str, object], name: str) -> bool:
+    raw = (_optional(args.get(name)) or "0").lower()
+    if raw not in ("0", "1", "true", "false"):
+        raise BadParameter(name, f"{raw!r} is not a flag; use 1 or 0")
+    return raw in ("1", "true")
 
 
 def _text(value: object) -> str:
@@ -175,6 +181,10 @@ class SearchResult:
     # Query words that the articles also write as another word (`Putin` / `puțin`): the
     # articles that write them as typed rank first; the page links to the other reading.
     other_readings: list[readings.OtherReading] = field(default_factory=list)
+    # The hits are those of `suggestion`, searched at once because the query as typed found
+    # nothing, or little next to it; `total_as_typed` is what the query as typed found.
+    autocorrected: bool = False
+    total_as_typed: int | None = None
     params: SearchParams | None = None
 
     @property
@@ -470,8 +480,24 @@ class Archive:
         started = time.perf_counter()
         with self.searcher() as searcher:
             result = _Search(self, searcher, params, self._data).run()
+            if result.suggestion and not params.literal:
+                result = self._autocorrected(searcher, result)
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return result
+
+    def _autocorrected(self, searcher: Searcher, typed: SearchResult) -> SearchResult:
+        """The corrected query's results instead, when the query as typed found nothing or only
+        a small share of what its correction finds (`autocorrect_share`)."""
+        params = typed.params
+        corrected = _Search(self, searcher, replace(params, q=typed.suggestion, literal=True), self._data).run()
+        found_as_typed = 0 if typed.relaxed else typed.total
+        if corrected.relaxed or corrected.total <= found_as_typed \
+                or found_as_typed >= setting("autocorrect_share") * corrected.total:
+            return typed
+        corrected.query, corrected.params = typed.query, params
+        corrected.suggestion, corrected.autocorrected, corrected.total_as_typed = typed.suggestion, True, found_as_typed
+        corrected.other_readings = []
+        return corrected
 
     def parse(self, text: str, relaxed: bool = False) -> wq.Query:
         parser = self._parsers["or" if relaxed else "and"]
@@ -514,13 +540,12 @@ class Archive:
 
     def _mark_whole_text(self, searcher: Searcher, docnum: int, text: str, q: str) -> str | None:
         normalized, _ = normalize_query(_text(q)[: setting("max_query_chars")])
-        terms = {t for f, t in self.parse(normalized, relaxed=True).iter_all_terms() if f == "body"}
-        if not terms:
+        reader = searcher.reader()
+        query = self.parse(normalized, relaxed=True).accept(lambda node: _bounded_prefixes(node, reader))
+        found = marks.spans(RequestPostings(searcher, self._data.live, None), query, [docnum])[docnum]
+        if not found:
             return None
-        words = frozenset(t.decode("utf-8") if isinstance(t, bytes) else t for t in terms)
-        marked = highlight(text, words, searcher.schema["body"].analyzer, WholeFragmenter(charlimit=None),
-                           MarkFormatter(), top=1)
-        return marked or None
+        return MarkFormatter().format_fragment(marks.whole_text_fragment(text, found), replace=False)
 
     def _similar(self, searcher: Searcher, docnum: int, text: str) -> list[Hit]:
         results = searcher.more_like(docnum, "body", text=text, top=setting("similar_articles"))
@@ -805,12 +830,8 @@ class _Search:
         )
 
     def _body_chars(self, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
-        """(start, end) of every query word's occurrences in each hit's body, from the postings."""
-        # fieldname= is needed: without it Whoosh 2.7's existing_terms() reuses its loop variable
-        # as the filter and drops the fields after the first.
-        reader = self.searcher.reader()
-        terms = {text for _f, text in query.existing_terms(reader, phrases=True, expand=True, fieldname="body")}
-        return self.postings.characters("body", terms, docnums)
+        """(start, end) of the query's matches in each hit's body, from the postings."""
+        return marks.spans(self.postings, query, docnums)
 
     def _snippet(self, hit, text: str) -> str:
         snippet = _pinpoint_snippet(text, self._chars.get(hit.docnum, []), setting("snippet_chars"))
@@ -819,27 +840,31 @@ class _Search:
         return _lead(text, setting("snippet_chars"))
 
     def _suggestion(self) -> str | None:
-        """A corrected query when some word finds nothing in the index and a close word exists."""
+        """The query with its misspelled words corrected (spelling.correction), each written
+        as the articles most often write it (`iohannis` -> `Iohannis`), or None."""
+        reader = self.searcher.reader()
         corrected = {}
-        for word in self._unknown_words():
-            folded = analysis.fold(word)
-            if len(folded) < 2:  # nothing to correct; Whoosh's automaton fails on "" (IndexError)
-                continue
-            closest = closest_word(self.searcher, folded)
-            if closest:
-                corrected[word] = closest
+        for word in self._correctable_words():
+            folded = correction(self.searcher, word)
+            if folded:
+                corrected[word] = _as_typed_case(word, readings.common_form(reader, folded) or folded)
         if not corrected:
             return None
         return re.sub(r"[^\W_]+", lambda m: corrected.get(m.group(0), m.group(0)), self.params.q)
 
-    def _unknown_words(self) -> Iterator[str]:
-        reader = self.searcher.reader()
+    def _correctable_words(self) -> Iterator[str]:
         for match in re.finditer(r"([^\W_]+)(\*?)", self.params.q):
             word, is_prefix = match.groups()
-            if is_prefix or word in _OPERATOR_WORDS or word.isdigit() or analysis.is_stop_word(word):
-                continue
-            if not is_known(reader, word):
+            if not (is_prefix or word in _OPERATOR_WORDS or word.isdigit() or analysis.is_stop_word(word)):
                 yield word
+
+
+def _as_typed_case(typed: str, form: str) -> str:
+    """A correction in the case the word was typed in where that says more than the articles'
+    usual form: `Cluj` stays capitalised, `iohannis` becomes `Iohannis` (a name)."""
+    if typed[:1].isupper() and form[:1].islower():
+        return form[:1].upper() + form[1:]
+    return form
 
 
 def _lead(text: str, chars: int) -> str:

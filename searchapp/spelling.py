@@ -15,6 +15,10 @@ word search is used:
 Here the fewest edits win, then the word whose stem the most articles have. A short word gets
 fewer edits than a long one (Elasticsearch's `fuzziness: AUTO`): two edits to a four-letter word
 reach words that have little of it left (`cere` -> `choe`; bench/spelling.py measures it).
+
+A word the index has is corrected too when a far more frequent word is as close (`Iohanis`, in
+9 articles, -> `Iohannis`, in 1,562), as web search engines do: a misspelling that occurs in the
+corpus is still a misspelling (Elasticsearch's suggest_mode `popular`, with a ratio).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from . import analysis
+from .config import setting
 
 SAME_FIRST_LETTERS = 1  # most misspellings keep the first letter, and it narrows the search
 
@@ -41,9 +46,29 @@ def max_edits(word: str) -> int:
     return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
 
 
+def articles_with(searcher: Searcher, word: str) -> int:
+    """Articles whose body or title has the word's stem (the most of the two)."""
+    return max((searcher.doc_frequency(field, term) for term in analysis.match_terms(word)
+                for field in ("body", "title")), default=0)
+
+
+def correction(searcher: Searcher, word: str, edits: Callable[[str], int] = max_edits) -> str | None:
+    """The folded word to suggest for `word` (as typed), or None: the closest known word when
+    the index does not have it; else a word as close that `correction_ratio` times as many
+    articles have, when few have this one (`correct_below_docs`)."""
+    folded = analysis.fold(word)
+    if len(folded) < 2:  # nothing to correct; Whoosh's automaton fails on "" (IndexError)
+        return None
+    own = articles_with(searcher, word) if is_known(searcher.reader(), word) else 0
+    if own > setting("correct_below_docs"):
+        return None
+    return closest_word(searcher, folded, edits=edits, min_articles=own * setting("correction_ratio"))
+
+
 def closest_word(searcher: Searcher, word: str, fieldname: str = "body",
-                 edits: Callable[[str], int] = max_edits) -> str | None:
-    """The spelling word of `fieldname` (folded, unstemmed) closest to the folded `word`, or None."""
+                 edits: Callable[[str], int] = max_edits, min_articles: float = 0) -> str | None:
+    """The spelling word of `fieldname` (folded, unstemmed) closest to the folded `word` that
+    more than `min_articles` articles have, or None."""
     allowed = edits(word)
     if not allowed:
         return None
@@ -57,8 +82,8 @@ def closest_word(searcher: Searcher, word: str, fieldname: str = "body",
     if not candidates:
         return None
 
-    def rank(candidate: str) -> tuple[int, int, str]:
-        articles = searcher.doc_frequency(fieldname, analysis.stem(candidate))
-        return distances[candidate], -articles, candidate
-
-    return min(candidates, key=rank)
+    articles = {candidate: searcher.doc_frequency(fieldname, analysis.stem(candidate)) for candidate in candidates}
+    candidates = [candidate for candidate in candidates if articles[candidate] > min_articles]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda candidate: (distances[candidate], -articles[candidate], candidate))

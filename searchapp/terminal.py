@@ -21,8 +21,13 @@ def snippet_text(snippet: str, color: bool) -> str:
 
 def render_result(result: SearchResult, color: bool = False) -> str:
     lines = [_headline(result)]
-    if result.suggestion:
+    if result.autocorrected:
+        lines.append(f"Se afișează rezultatele pentru „{result.suggestion}”; "
+                     f"căutați exact „{result.query}” cu --literal ({result.total_as_typed} rezultate).")
+    elif result.suggestion:
         lines.append(f"Ați vrut să scrieți: {result.suggestion}")
+    for reading in result.other_readings:
+        lines.append(f"Primele sunt articolele care scriu „{reading.word}”; căutați și „{reading.other}”.")
     lines.extend(result.notices)
     first = (result.page - 1) * result.per_page
     for number, hit in enumerate(result.hits, start=first + 1):

@@ -223,14 +223,19 @@ def test_follow_a_suggestion(page):
     page.fill("#q", "Pheniam")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"q=Pheniam"))
+    # Nothing has the word as typed: the correction's results are shown at once.
+    assert page.locator(".suggestion").inner_text().startswith("Se afișează rezultatele pentru „Phenian”")
+    assert page.locator(".result").count() >= 3
+    assert page.locator(".snippet mark").count() >= 1
+    page.get_by_role("link", name="Pheniam").click()  # the way back to the query as typed
+    page.wait_for_url(re.compile(r"q=Pheniam.*literal=1"))
     assert page.locator(".result").count() == 0
     suggestion = page.locator(".suggestion a")
     assert page.locator(".suggestion").inner_text().startswith("Ați vrut să scrieți:")
-    assert suggestion.inner_text() == "phenian"
+    assert suggestion.inner_text() == "Phenian"
     suggestion.click()
-    page.wait_for_url(re.compile(r"q=phenian"))
+    page.wait_for_url(re.compile(r"q=Phenian"))
     assert page.locator(".result").count() >= 3
-    assert page.locator(".snippet mark").count() >= 1
 
 
 def test_hostile_text_is_shown_as_text_and_runs_nothing(page):

@@ -59,8 +59,10 @@ def test_search_filters(runner, seed_index):
 
 
 def test_suggestion_is_printed(runner, seed_index):
+    result = runner.invoke(main, ["search", "Pheniam", "--literal", "--index", str(seed_index)])
+    assert "Ați vrut să scrieți: Phenian" in result.output
     result = runner.invoke(main, ["search", "Pheniam", "--index", str(seed_index)])
-    assert "Ați vrut să scrieți: phenian" in result.output
+    assert "Se afișează rezultatele pentru „Phenian”" in result.output and "*Phenian*" in result.output
 
 
 @pytest.mark.parametrize(

@@ -251,7 +251,7 @@ def test_openapi_lists_every_api_route_and_parameter(app, openapi_doc):
               if rule.rule.startswith("/api/") or rule.rule == "/healthz"}
     assert routes == {re.sub(r"\{[^}]+\}", "{}", path) for path in openapi_doc["paths"]}
     names = {p["name"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort"}
+    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort", "literal"}
     by_name = {p["name"]: p["schema"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
     assert by_name["per_page"]["anyOf"][0]["maximum"] == setting("max_per_page")
     assert by_name["page"]["anyOf"][0]["maximum"] == setting("max_page")
@@ -321,8 +321,19 @@ def test_page_past_the_last_one(client):
 
 
 def test_suggestion_links_to_the_corrected_search(client):
+    html = text_of(client.get("/?q=Pheniam&sort=newest&literal=1"))
+    assert 'Ați vrut să scrieți: <a href="/?q=Phenian&amp;sort=newest">Phenian</a>?' in html
+
+
+def test_a_query_that_finds_nothing_shows_its_correction_with_a_way_back(client):
     html = text_of(client.get("/?q=Pheniam&sort=newest"))
-    assert 'Ați vrut să scrieți: <a href="/?q=phenian&amp;sort=newest">phenian</a>?' in html
+    assert 'Se afișează rezultatele pentru „<a href="/?q=Phenian&amp;sort=newest">Phenian</a>”' in html
+    assert 'Căutați exact „<a href="/?q=Pheniam&amp;sort=newest&amp;literal=1">Pheniam</a>” (niciun rezultat)' in html
+    data = api(client, q="Pheniam")
+    assert data["autocorrected"] is True and data["total_as_typed"] == 0 and data["total"] > 0
+    assert data["query"] == "Pheniam" and data["suggestion"] == "Phenian"
+    bad = client.get("/api/search", query_string={"q": "Pheniam", "literal": "yes"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_parameter"
 
 
 def test_relaxed_notice(client):
