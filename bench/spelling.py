@@ -9,6 +9,12 @@ typos, in the same process:
 
     searchapp reindex --source ../shared/corpus/ro-news.jsonl.gz --index /tmp/ix40
     python bench/spelling.py --index /tmp/ix40 --words 2000   # about 13 minutes
+
+`--real N` measures the search's own correction (`spelling.correction`, which also corrects a
+word the index has when a far more frequent one is as close) on misspellings that occur in the
+corpus instead: N rare spelling words (in at most 2 articles, 6 letters or more) drawn with the
+same seed, kept when one edit (Damerau, same first letter) reaches a word in at least 200
+articles, taken as the word meant. Nobody has read them all: the run prints a sample to judge.
 """
 
 from __future__ import annotations
@@ -56,16 +62,59 @@ def sample_words(searcher, count: int, min_articles: int, rng: random.Random) ->
     return known[:count]
 
 
+def real_misspellings(searcher, count: int, rng: random.Random) -> list[tuple[str, str]]:
+    """(misspelling, word meant) pairs: rare words one edit from a frequent word."""
+    from whoosh.support.levenshtein import damerau_levenshtein
+
+    reader = searcher.reader()
+    rare = [w.decode("utf-8") for w in reader.lexicon("spell_body")]
+    rare = [w for w in rare if w.isalpha() and len(w) >= 6 and spelling.articles_with(searcher, w) <= 2]
+    rng.shuffle(rare)
+    pairs = []
+    for word in rare[:count]:
+        near = set()
+        for subsearcher, _offset in searcher.leaf_searchers():
+            near.update(subsearcher.reader().terms_within("spell_body", word, 2, prefix=1))
+        meant = [(spelling.articles_with(searcher, n), n) for n in near - {word} if damerau_levenshtein(word, n) == 1]
+        meant = [(articles, n) for articles, n in meant if articles >= 200]
+        if meant:
+            pairs.append((word, max(meant)[1]))
+    return pairs
+
+
+def measure_real(searcher, count: int, rng: random.Random) -> None:
+    pairs = real_misspellings(searcher, count, rng)
+    counts: Counter = Counter()
+    sample = []
+    for typed, meant in pairs:
+        found = spelling.correction(searcher, typed)
+        outcome = ("right" if found == meant else "none" if found is None
+                   else "same stem" if analysis.stem(found) == analysis.stem(meant) else "wrong")
+        counts[outcome] += 1
+        if len(sample) < 40:
+            sample.append(f"{typed} -> {found or '-'} (meant: {meant}, {outcome})")
+    n = len(pairs) or 1
+    print(f"{len(pairs)} misspellings found among {count} rare words\n")
+    print("| misspellings | corrected to the word meant | another form of it | another word | not corrected |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {len(pairs)} | " + " | ".join(f"{counts[o] / n:.1%}" for o in ("right", "same stem", "wrong", "none")) + " |")
+    print("\nSample:\n" + "\n".join(sample))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--words", type=int, default=2000)
     parser.add_argument("--min-articles", type=int, default=5)
     parser.add_argument("--seed", type=int, default=20261203)
+    parser.add_argument("--real", type=int, default=0, help="rare words to look for real misspellings among")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     archive = Archive(args.index)
     with archive.searcher() as searcher:
+        if args.real:
+            measure_real(searcher, args.real, rng)
+            return 0
         reader = searcher.reader()
         words = sample_words(searcher, args.words, args.min_articles, rng)
         cases = []
