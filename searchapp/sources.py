@@ -11,16 +11,17 @@ import datetime as dt
 import gzip
 import hashlib
 import html
-import io
 import json
 import os
 import re
 import stat
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cleaning import repair_mojibake, strip_related_links
 from .errors import SourceError
 
 TITLE_MAX_CHARS = 120
@@ -91,9 +92,9 @@ def decode_entities(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Entities decoded, Unicode composed (NFC), soft hyphens and zero-width marks removed,
+    """Entities decoded, mojibake repaired (cleaning.py), Unicode composed (NFC), soft hyphens and zero-width marks removed,
     runs of spaces folded, line structure kept. Stray HTML tags stay as text."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", decode_entities(text)))
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", repair_mojibake(decode_entities(text))))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return _without_blank_runs("\n".join(lines))
@@ -128,7 +129,8 @@ _FURNITURE_LINE = re.compile(
     re.VERBOSE,
 )
 # Lines that open the related-articles block: everything from here on is furniture.
-_RELATED_BLOCK = re.compile(r"^(explor(eaza|a) subiectul|articole similare|articole recomandate|citeste si:?)$")
+# ("Citește și" links are not a block: the article goes on after them; cleaning.py drops them.)
+_RELATED_BLOCK = re.compile(r"^(explor(eaza|a) subiectul|articole similare|articole recomandate)$")
 
 
 class _FoldTable(dict):
@@ -176,7 +178,7 @@ def strip_furniture(text: str) -> tuple[str, str | None]:
             lines, folded = lines[:i], folded[:i]
             headline = _pop_headline(lines)
             break
-    kept = [line for line, fold in zip(lines, folded) if not _FURNITURE_LINE.match(fold)]
+    kept = strip_related_links([line for line, fold in zip(lines, folded) if not _FURNITURE_LINE.match(fold)])
     return _without_blank_runs("\n".join(kept)), headline
 
 
@@ -282,15 +284,44 @@ def read_seed_file(path: Path, report: ReadReport) -> Article | None:
 
 
 def read_jsonl(path: Path, report: ReadReport) -> Iterator[Article]:
-    """Stream a `.jsonl` or `.jsonl.gz` file one line at a time."""
+    """Stream a `.jsonl` or `.jsonl.gz` file one line at a time. A line that is not UTF-8 is
+    decoded as `.txt` files are (cp1250, then ISO-8859-2) and counted in the report, or skipped
+    with its number; never decoded with replacement characters."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    redecoded: Counter[str] = Counter()
     with opener(path, "rb") as raw:
-        lines = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
-        for number, line in enumerate(lines, start=1):
+        if b"\x00" in raw.peek(8192)[:8192]:
+            report.skip(str(path), "binary file (NUL bytes), not JSON lines")
+            return
+        for number, data in enumerate(raw, start=1):
+            line, encoding = _decode_line(data, first=number == 1)
+            if line is None:
+                report.skip(f"{path}:{number}", "not UTF-8, cp1250 or ISO-8859-2 text; save the file as UTF-8")
+                continue
+            if encoding:
+                redecoded[encoding] += 1
             if line.strip():
                 article = _article_from_json(line, f"{path}:{number}", report)
                 if article is not None:
                     yield article
+    for encoding, count in redecoded.items():
+        report.repair(str(path), f"{count} line{'s' if count > 1 else ''} not UTF-8; re-decoded from {encoding}")
+
+
+def _decode_line(data: bytes, first: bool) -> tuple[str | None, str | None]:
+    """A JSON line's text and the legacy encoding it needed (None for UTF-8)."""
+    try:
+        return data.decode("utf-8-sig" if first else "utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    for encoding in LEGACY_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text, encoding
+    return None, None
 
 
 def _article_from_json(line: str, where: str, report: ReadReport) -> Article | None:

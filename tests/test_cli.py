@@ -185,6 +185,6 @@ def test_a_first_reindex_of_an_empty_source_writes_no_index(runner, tmp_path):
     source = _bad_sources(tmp_path)["binary .jsonl"]
     line = _one_error_line(runner.invoke(main, ["reindex", "--index", str(index_dir), "--source", str(source)]))
     assert "the sources gave no articles" in line and "no index was written" in line
-    assert "binary" in line  # the first reason it read nothing
+    assert "binary file (NUL bytes)" in line  # the first reason it read nothing
     result = runner.invoke(main, ["stats", "--index", str(index_dir)])
     assert result.exit_code == 1 and "run `searchapp reindex`" in result.stderr
