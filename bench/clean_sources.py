@@ -16,8 +16,7 @@ import random
 import re
 from pathlib import Path
 
-from searchapp.cleaning import _GARBLE, _MARKER, repair_mojibake, strip_related_links
-from searchapp.sources import decode_entities
+from searchapp.cleaning import _GARBLE, _MARKER, decode_entities, repair_mojibake, strip_related_links
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "ro-news.jsonl.gz"

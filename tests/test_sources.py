@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from searchapp.cleaning import clean_text, strip_furniture
 from searchapp.errors import SourceError
-from searchapp.sources import (
-    ReadReport,
-    clean_text,
-    first_sentence_title,
-    read_articles,
-    read_jsonl,
-    strip_furniture,
-)
+from searchapp.sources import ReadReport, first_sentence_title, read_articles, read_jsonl
 
 from .conftest import SEEDS, corpus_path
 
