@@ -6,6 +6,7 @@ decoded with the wrong code page, once or twice). The last two are measured on t
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -198,8 +199,12 @@ def _fixed_if_better(text: str) -> str:
 
 def _repaired_word(match: re.Match) -> str:
     word = match.group(0)
-    if not _GARBLE.search(word):
-        return word
+    return _repaired(word) if _GARBLE.search(word) else word
+
+
+@functools.lru_cache(maxsize=65536)
+def _repaired(word: str) -> str:
+    """The garbled word's best repair; memoised, as garbled articles repeat their words (`Г®n`)."""
     best, score = word, _plausibility(word)
     for candidate in [_fixed_if_better(word), *(_redecoded(word, page) for page in _MORE_CODE_PAGES)]:
         if candidate and _plausibility(candidate) > score:
@@ -270,7 +275,13 @@ def strip_related_links(lines: list[str]) -> list[str]:
     return kept
 
 
+# Every marker has one of these; a line without any (most lines) is not searched further.
+_MARKER_WORDS = re.compile(r"[Cc][Ii][Tt][EeIi]|[Vv][Ee][Zz][Ii]")
+
+
 def _strip_inline_links(line: str) -> str:
+    if not _MARKER_WORDS.search(line):
+        return line
     bracketed = "[" in line and _BRACKETED.search(line)
     if bracketed:
         line = _BRACKETED.sub(" ", line)
