@@ -30,6 +30,12 @@ source_option = click.option(
     type=click.Path(path_type=Path),
     help="Article folder or .jsonl/.jsonl.gz file; repeat for several (default seeds/, env SEARCHAPP_SOURCE).",
 )
+allow_shrink_option = click.option(
+    "--allow-shrink",
+    is_flag=True,
+    help="Accept sources with fewer than half the index's articles (never with none); "
+    "without it such a write is refused and the index kept.",
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 
 
@@ -66,10 +72,13 @@ def _progress(quiet: bool):
 @source_option
 @index_option
 @click.option("--procs", type=click.IntRange(1, 64), default=None, help="Indexing processes (default: up to 2 cores).")
+@allow_shrink_option
 @quiet_option
-def reindex(sources: tuple[Path, ...], index_dir: Path, procs: int | None, quiet: bool) -> None:
-    """Rebuild the whole index from the sources; searches use the old one until it is done."""
-    summary = index_module.rebuild(index_dir, list(sources) or default_sources(), _progress(quiet), procs=procs)
+def reindex(sources: tuple[Path, ...], index_dir: Path, procs: int | None, allow_shrink: bool, quiet: bool) -> None:
+    """Rebuild the whole index from the sources; searches use the old one until it is done.
+    Sources with no articles, or fewer than half the index's, are refused (see --allow-shrink)."""
+    summary = index_module.rebuild(index_dir, list(sources) or default_sources(), _progress(quiet), procs=procs,
+                                   allow_shrink=allow_shrink)
     _clear_progress(quiet)
     click.echo(render_summary("reindex", summary))
 
@@ -77,10 +86,13 @@ def reindex(sources: tuple[Path, ...], index_dir: Path, procs: int | None, quiet
 @main.command()
 @source_option
 @index_option
+@allow_shrink_option
 @quiet_option
-def update(sources: tuple[Path, ...], index_dir: Path, quiet: bool) -> None:
-    """Bring the index up to date: new and changed articles in, vanished ones out."""
-    summary = index_module.update(index_dir, list(sources) or default_sources(), _progress(quiet))
+def update(sources: tuple[Path, ...], index_dir: Path, allow_shrink: bool, quiet: bool) -> None:
+    """Bring the index up to date: new and changed articles in, vanished ones out.
+    Sources with no articles, or fewer than half the index's, are refused (see --allow-shrink)."""
+    summary = index_module.update(index_dir, list(sources) or default_sources(), _progress(quiet),
+                                  allow_shrink=allow_shrink)
     _clear_progress(quiet)
     click.echo(render_summary("update", summary))
 

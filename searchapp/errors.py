@@ -54,3 +54,10 @@ class IndexLocked(SearchappError):
 class SourceError(SearchappError):
     code = "source_error"
     status = 500
+
+
+class SourceTooSmall(SearchappError):
+    """The sources gave no articles, or far fewer than the live index holds: the write was refused."""
+
+    code = "source_too_small"
+    status = 500

@@ -39,7 +39,7 @@ from whoosh.system import pack_uint
 from . import analysis
 from .codec import SplitBlockCodec
 from .formats import PackedCharacters, PackedPositions, term_occurrences
-from .errors import IndexLocked, IndexMissing, IndexUnreadable
+from .errors import IndexLocked, IndexMissing, IndexUnreadable, SourceTooSmall
 from .sources import Article, Problem, ReadReport, read_articles
 from .writer import segment_writer
 
@@ -53,6 +53,10 @@ LOCK_FILE = ".lock"
 FAULT_POINT_ENV = "SEARCHAPP_FAULT_POINT"
 UNDATED = "none"  # the year/month facet value of articles without a date
 TITLE_BOOST = 2.0
+# A reindex or update that would leave fewer than this share of the live index's articles is
+# refused unless the caller allows it (`--allow-shrink`); one that would leave none, always: a
+# wrong --source, an empty file or a binary one must never wipe the archive.
+SHRINK_LIMIT = 0.5
 # A writer process spills its postings to a sorted run on disk past this many MiB held (writer.py).
 WRITER_LIMIT_MB = 160
 
@@ -290,16 +294,23 @@ def rebuild(
     sources: Iterable[Path],
     progress: Progress | None = None,
     procs: int | None = None,
+    allow_shrink: bool = False,
 ) -> WriteSummary:
-    """Build a new generation from the sources and make it current in one atomic step."""
+    """Build a new generation from the sources and make it current in one atomic step.
+
+    Raises `SourceTooSmall`, keeping the old index, when the sources give no articles, or
+    (unless `allow_shrink`) fewer than `SHRINK_LIMIT` of the live index's."""
     index_dir = Path(index_dir)
     started = time.monotonic()
     with writer_lock(index_dir):
         _remove_abandoned_generations(index_dir)
+        live = _live_count(index_dir)
         generation = _new_generation_dir(index_dir)
         _fault_point("rebuild:start")
         try:
-            summary = _write_generation(generation, sources, progress, procs)
+            summary = _write_generation(
+                generation, sources, progress, procs,
+                check=lambda count, report: _check_size("reindex", count, live, allow_shrink, report))
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
@@ -312,7 +323,7 @@ def rebuild(
     return summary
 
 
-def _write_generation(generation: Path, sources, progress, procs) -> WriteSummary:
+def _write_generation(generation: Path, sources, progress, procs, check) -> WriteSummary:
     report = ReadReport()
     ix = whoosh_index.create_in(str(generation), build_schema())
     writer = open_writer(ix, procs)
@@ -325,12 +336,41 @@ def _write_generation(generation: Path, sources, progress, procs) -> WriteSummar
                 _fault_point("rebuild:added")
             if progress:
                 progress(summary.indexed)
+        check(summary.indexed, report)
     except BaseException:
         writer.cancel()
         _stop_workers(writer)
         raise
     writer.commit()
     return summary
+
+
+def _live_count(index_dir: Path) -> int | None:
+    """The live index's article count; None without one, or when it cannot be read (a
+    rebuild is then the repair, and nothing readable is lost)."""
+    if current_generation(index_dir) is None:
+        return None
+    try:
+        ix = open_index(index_dir)
+        try:
+            return ix.doc_count()
+        finally:
+            ix.close()
+    except Exception:  # damaged files raise many types (see open_index)
+        return None
+
+
+def _check_size(action: str, count: int, live: int | None, allow_shrink: bool, report: ReadReport) -> None:
+    """Refuse a write that would leave no articles, or far fewer than the live index has."""
+    skipped = report.skipped
+    why = f" ({len(skipped)} skipped, the first: {skipped[0]})" if skipped else ""
+    kept = f"the index keeps its {live} articles" if live else "no index was written"
+    if count == 0:
+        raise SourceTooSmall(f"{action} refused: the sources gave no articles{why}; {kept}; check --source")
+    if live and count < live * SHRINK_LIMIT and not allow_shrink:
+        raise SourceTooSmall(
+            f"{action} refused: the sources gave {count} articles, fewer than half of the index's {live}{why}; "
+            f"{kept}; check --source, or pass --allow-shrink to replace them")
 
 
 def _stop_workers(writer) -> None:
@@ -401,11 +441,13 @@ def update(
     index_dir: Path,
     sources: Iterable[Path],
     progress: Progress | None = None,
+    allow_shrink: bool = False,
 ) -> WriteSummary:
-    """Bring the index up to date: new and changed articles in, vanished ones out."""
+    """Bring the index up to date: new and changed articles in, vanished ones out. Refuses
+    (`SourceTooSmall`, index untouched) to leave fewer articles, as `rebuild` does."""
     index_dir = Path(index_dir)
     if current_generation(index_dir) is None:
-        return rebuild(index_dir, sources, progress)
+        return rebuild(index_dir, sources, progress, allow_shrink=allow_shrink)
     started = time.monotonic()
     with writer_lock(index_dir):
         ix = open_index(index_dir)
@@ -423,6 +465,7 @@ def update(
                     _fault_point("update:added")
                 if progress:
                     progress(count)
+            _check_size("update", len(seen), len(known), allow_shrink, report)
             for vanished in known.keys() - seen:
                 writer.delete_by_term("id", vanished)
                 summary.deleted += 1

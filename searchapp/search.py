@@ -716,6 +716,11 @@ class _Search:
             if results is not None:
                 self._collected = results
                 return results
+        elif params.sort != "relevance" or isinstance(query, wq.Every):
+            results = self._date_sorted(query, with_facet_selection, limit)
+            if results is not None:
+                self._collected = results
+                return results
         sortedby = _sort_facet("newest" if isinstance(query, wq.Every) and params.sort == "relevance" else params.sort)
         tier_facet = self._tier_facet() if sortedby is not None else None
         if tier_facet is not None:
@@ -749,6 +754,19 @@ class _Search:
         if scores is None:
             return None
         return Results(self.searcher, filtered, scores.best(limit))
+
+    def _date_sorted(self, query: wq.Query, with_facet_selection: bool, limit: int) -> Results | None:
+        """The first `limit` matches in date order, read off the searcher's precomputed date
+        order (an empty query browsed newest first was 0.7 s at 40k in Whoosh's sorting
+        collector, which looks every match's date up in a list); None when out of time."""
+        docs = self._matched_in_time(query, with_facet_selection)
+        if docs is None:
+            return None
+        order = self.data.date_order("oldest" if self.params.sort == "oldest" else "newest")
+        picked = order[docs.mask[order]][:limit]
+        # Score None, as Whoosh's sorted hits give (their sort key is no score).
+        return Results(self.searcher, self._filtered_query(query, with_facet_selection),
+                       [(None, docnum) for docnum in picked.tolist()])
 
     def _cut_short(self) -> None:
         if not self.partial:
@@ -884,7 +902,8 @@ def _lead(text: str, chars: int) -> str:
 
 
 class _SearcherData:
-    """Per-searcher data that no request should recompute: each document's month."""
+    """Per-searcher data that no request should recompute: each document's month, the
+    documents in date order."""
 
     def __init__(self, searcher: Searcher):
         self.searcher = searcher
@@ -892,6 +911,7 @@ class _SearcherData:
         self._month_numbers: tuple[list[str], np.ndarray] | None = None
         self._every_counts: dict[str, int] | None = None
         self._live: DocSet | None = None
+        self._date_orders: dict[str, np.ndarray] = {}
 
     def months(self) -> list[str]:
         """docnum -> "YYYY-MM" (or "none"), read once from the month column."""
@@ -900,6 +920,17 @@ class _SearcherData:
             column = reader.column_reader("month")
             self._months = [_decode_term(value) for value in column]
         return self._months
+
+    def date_order(self, sort: str) -> np.ndarray:
+        """Every document number in "newest" or "oldest" order, as Whoosh's sorting collector
+        orders them by `_sort_facet`: undated last, equal dates by document number."""
+        if not self._date_orders:
+            dates = np.array([_decode_term(value) for value in self.searcher.reader().column_reader("date")])
+            _, rank = np.unique(dates, return_inverse=True)
+            # lexsort: the last key sorts first; it is stable, so ties keep document order.
+            self._date_orders = {"newest": np.lexsort((-rank, dates == "")),
+                                 "oldest": np.lexsort((rank, dates == ""))}
+        return self._date_orders[sort]
 
     def live(self) -> DocSet:
         if self._live is None:

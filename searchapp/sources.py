@@ -10,17 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
-import html
-import io
 import json
 import os
 import re
 import stat
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cleaning import clean_text, decode_entities, strip_furniture  # noqa: F401  (decode_entities: part of this API)
 from .errors import SourceError
 
 TITLE_MAX_CHARS = 120
@@ -67,125 +67,6 @@ class ReadReport:
     @property
     def skipped(self) -> list[Problem]:
         return [p for p in self.problems if p.skipped]
-
-
-# --- cleaning text as it arrives from the web -------------------------------------------------
-
-# Soft hyphens and zero-width marks. A regex, not str.translate: translating every character of
-# every article through a dict was 0.85 s of 5,000 articles' cleaning, the regex 0.12 s.
-_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]+")
-_BLANK_RUNS = re.compile(r"\n{3,}")
-# Runs of spaces, tabs and no-break spaces, but not a single plain space: replacing each of the
-# text's spaces by itself was most of the cost of folding the runs (0.52 s against 0.14 s, 5k).
-_SPACES = re.compile(r"[\t\u00a0\u2007\u202f][ \t\u00a0\u2007\u202f]*| [ \t\u00a0\u2007\u202f]+")
-
-
-def decode_entities(text: str) -> str:
-    """Decode HTML entities, including double-escaped ones such as `&amp;icirc;`."""
-    for _ in range(3):
-        decoded = html.unescape(text)
-        if decoded == text:
-            break
-        text = decoded
-    return text
-
-
-def clean_text(text: str) -> str:
-    """Entities decoded, Unicode composed (NFC), soft hyphens and zero-width marks removed,
-    runs of spaces folded, line structure kept. Stray HTML tags stay as text."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", decode_entities(text)))
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _without_blank_runs("\n".join(lines))
-
-
-def _without_blank_runs(text: str) -> str:
-    """At most one blank line in a row, the text stripped. The regex runs only where it has
-    something to do: scanning every text for a run was a fifth of the cleaning's regex time."""
-    if "\n\n\n" in text:
-        text = _BLANK_RUNS.sub("\n\n", text)
-    return text.strip()
-
-
-# --- page furniture ---------------------------------------------------------------------------
-# Matched on a folded, lower-cased copy of each line, so both ş/ș spellings and text without
-# diacritics are recognised. No library knows Romanian news sites' furniture; these patterns
-# come from the seeds and from the corpus's known boilerplate (see corpus SOURCE.md).
-
-_FURNITURE_LINE = re.compile(
-    r"""^(
-        distribuie\ pe\b.*                                  # share buttons
-      | (share|trimite)\ (on|pe)\ (facebook|x|twitter|whatsapp|email)\b.*
-      | viewscnt | \d+\ (vizualizari|afisari)               # view counters
-      | urmareste-ne\b.* | urmariti-ne\b.* | follow\ us\b.*  # "follow us" lines
-      | (da|dati)\ like\b.*facebook.* | aboneaza-te\b.*
-      | articolul\ de\ mai\ sus\ este\ destinat\b.*           # republication notices
-      | daca\ reprezentati\ o\ institutie\ media\b.*
-      | citi(ti|ti)?\ articolul\ integral\ pe\b.*
-      | comenteaza | lasa\ un\ comentariu.* | adauga\ un\ comentariu.*   # comment prompts
-      | [\d.,]+                                               # bare counters
-    )$""",
-    re.VERBOSE,
-)
-# Lines that open the related-articles block: everything from here on is furniture.
-_RELATED_BLOCK = re.compile(r"^(explor(eaza|a) subiectul|articole similare|articole recomandate|citeste si:?)$")
-
-
-class _FoldTable(dict):
-    """str.translate table that drops diacritics, filled one character at a time.
-
-    Folding every line of every article character by character in Python was 10 % of
-    `reindex` (BENCHMARKS.md); str.translate does the lookups in C and calls back here only
-    the first time a character is seen. Same result as NFD without combining marks.
-    """
-
-    def __missing__(self, code: int) -> str:
-        decomposed = unicodedata.normalize("NFD", chr(code))
-        folded = self[code] = "".join(c for c in decomposed if not unicodedata.combining(c))
-        return folded
-
-
-_FOLD_TABLE = _FoldTable()
-
-
-# Furniture is short, or recognised by its start (the longest start the patterns spell out is
-# 36 characters); folding a long paragraph whole only cost time (all of a line was folded,
-# twice: 1.0 s of 5,000 articles' 2.2 s of reading).
-_FOLDED_PREFIX = 64
-
-
-def _fold_line(line: str) -> str:
-    """The line lower-cased and without diacritics, for matching the furniture patterns. Past
-    `_FOLDED_PREFIX` characters only lower-cased: the patterns read a long line only for its
-    start, for `facebook` (ASCII) and for digits, which folding leaves as they are."""
-    head, tail = line[:_FOLDED_PREFIX], line[_FOLDED_PREFIX:]
-    return (head.lower().translate(_FOLD_TABLE) + tail.lower()).strip()
-
-
-def strip_furniture(text: str) -> tuple[str, str | None]:
-    """Return the article text without page furniture, and the headline found in it, if any.
-
-    A headline is the line standing right before the related-articles block (news sites
-    repeat the title there); it becomes the title and leaves the body.
-    """
-    lines = text.split("\n")
-    folded = [_fold_line(line) for line in lines]
-    headline = None
-    for i, line in enumerate(folded):
-        if _RELATED_BLOCK.match(line):
-            lines, folded = lines[:i], folded[:i]
-            headline = _pop_headline(lines)
-            break
-    kept = [line for line, fold in zip(lines, folded) if not _FURNITURE_LINE.match(fold)]
-    return _without_blank_runs("\n".join(kept)), headline
-
-
-def _pop_headline(lines: list[str]) -> str | None:
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if lines and len(lines[-1]) <= 200 and not lines[-1].rstrip().endswith((".", "!", "?", ":")):
-        return lines.pop().strip()
-    return None
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’»]?\s+(?=[\"'„“«(]?[A-ZĂÂÎȘȚŞŢ0-9])")
@@ -282,15 +163,44 @@ def read_seed_file(path: Path, report: ReadReport) -> Article | None:
 
 
 def read_jsonl(path: Path, report: ReadReport) -> Iterator[Article]:
-    """Stream a `.jsonl` or `.jsonl.gz` file one line at a time."""
+    """Stream a `.jsonl` or `.jsonl.gz` file one line at a time. A line that is not UTF-8 is
+    decoded as `.txt` files are (cp1250, then ISO-8859-2) and counted in the report, or skipped
+    with its number; never decoded with replacement characters."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    redecoded: Counter[str] = Counter()
     with opener(path, "rb") as raw:
-        lines = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="\n")
-        for number, line in enumerate(lines, start=1):
+        if b"\x00" in raw.peek(8192)[:8192]:
+            report.skip(str(path), "binary file (NUL bytes), not JSON lines")
+            return
+        for number, data in enumerate(raw, start=1):
+            line, encoding = _decode_line(data, first=number == 1)
+            if line is None:
+                report.skip(f"{path}:{number}", "not UTF-8, cp1250 or ISO-8859-2 text; save the file as UTF-8")
+                continue
+            if encoding:
+                redecoded[encoding] += 1
             if line.strip():
                 article = _article_from_json(line, f"{path}:{number}", report)
                 if article is not None:
                     yield article
+    for encoding, count in redecoded.items():
+        report.repair(str(path), f"{count} line{'s' if count > 1 else ''} not UTF-8; re-decoded from {encoding}")
+
+
+def _decode_line(data: bytes, first: bool) -> tuple[str | None, str | None]:
+    """A JSON line's text and the legacy encoding it needed (None for UTF-8)."""
+    try:
+        return data.decode("utf-8-sig" if first else "utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    for encoding in LEGACY_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _looks_like_text(text):
+            return text, encoding
+    return None, None
 
 
 def _article_from_json(line: str, where: str, report: ReadReport) -> Article | None:

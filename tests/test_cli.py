@@ -114,3 +114,79 @@ def test_update_reports_changes(runner, tmp_path, seeds_copy):
     result = runner.invoke(main, ["update", "--source", str(seeds_copy), "--index", index_dir])
     assert result.exit_code == 0
     assert "0 updated, 1 deleted, 4 unchanged" in result.output
+
+
+# --- a bad source never wipes the index (issue 18) ---------------------------------------------
+
+
+def _articles_in(runner, index_dir) -> int:
+    result = runner.invoke(main, ["stats", "--json", "--index", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["articles"]
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    return lines[0]
+
+
+def _bad_sources(tmp_path):
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    (tmp_path / "empty-folder").mkdir()
+    (tmp_path / "binary.jsonl").write_bytes(bytes(range(256)) * 40)
+    return {"empty file": tmp_path / "empty.jsonl", "empty folder": tmp_path / "empty-folder",
+            "binary .jsonl": tmp_path / "binary.jsonl"}
+
+
+@pytest.mark.parametrize("command", ["reindex", "update"])
+@pytest.mark.parametrize("kind", ["empty file", "empty folder", "binary .jsonl"])
+def test_a_source_with_no_articles_keeps_the_index(runner, tmp_path, command, kind):
+    index_dir = tmp_path / "ix"
+    assert runner.invoke(main, ["reindex", "--index", str(index_dir), "--source", str(SEEDS)]).exit_code == 0
+    source = _bad_sources(tmp_path)[kind]
+    for flags in ([], ["--allow-shrink"]):  # never to an empty index, even when allowed to shrink
+        result = runner.invoke(main, [command, "--index", str(index_dir), "--source", str(source), *flags])
+        line = _one_error_line(result)
+        assert line.startswith(f"Error: {command} refused: the sources gave no articles")
+        assert "the index keeps its 5 articles" in line
+        assert _articles_in(runner, index_dir) == 5
+    assert len(list(index_dir.glob("gen-*"))) == 1  # the refused generation is gone
+
+
+@pytest.mark.parametrize("command", ["reindex", "update"])
+def test_far_fewer_articles_need_allow_shrink(runner, tmp_path, seeds_copy, command):
+    index_dir = tmp_path / "ix"
+    assert runner.invoke(main, ["reindex", "--index", str(index_dir), "--source", str(seeds_copy)]).exit_code == 0
+    for path in sorted(seeds_copy.glob("*.txt"))[2:]:
+        path.unlink()  # 2 of 5 left: fewer than half
+    result = runner.invoke(main, [command, "--index", str(index_dir), "--source", str(seeds_copy)])
+    line = _one_error_line(result)
+    assert "the sources gave 2 articles, fewer than half of the index's 5" in line and "--allow-shrink" in line
+    assert _articles_in(runner, index_dir) == 5
+
+    result = runner.invoke(main, [command, "--index", str(index_dir), "--source", str(seeds_copy), "--allow-shrink"])
+    assert result.exit_code == 0, result.output
+    assert _articles_in(runner, index_dir) == 2
+
+
+def test_half_the_articles_is_no_shrink(runner, tmp_path, seeds_copy):
+    index_dir = tmp_path / "ix"
+    (seeds_copy / "900_extra.txt").write_text("Un articol în plus despre Iași.", encoding="utf-8")
+    assert runner.invoke(main, ["reindex", "--index", str(index_dir), "--source", str(seeds_copy)]).exit_code == 0
+    for path in sorted(seeds_copy.glob("*.txt"))[3:]:
+        path.unlink()  # 3 of 6 left: exactly half is accepted
+    result = runner.invoke(main, ["reindex", "--index", str(index_dir), "--source", str(seeds_copy)])
+    assert result.exit_code == 0, result.output
+    assert _articles_in(runner, index_dir) == 3
+
+
+def test_a_first_reindex_of_an_empty_source_writes_no_index(runner, tmp_path):
+    index_dir = tmp_path / "ix"
+    source = _bad_sources(tmp_path)["binary .jsonl"]
+    line = _one_error_line(runner.invoke(main, ["reindex", "--index", str(index_dir), "--source", str(source)]))
+    assert "the sources gave no articles" in line and "no index was written" in line
+    assert "binary file (NUL bytes)" in line  # the first reason it read nothing
+    result = runner.invoke(main, ["stats", "--index", str(index_dir)])
+    assert result.exit_code == 1 and "run `searchapp reindex`" in result.stderr

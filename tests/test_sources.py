@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from searchapp.cleaning import clean_text, strip_furniture
 from searchapp.errors import SourceError
-from searchapp.sources import (
-    ReadReport,
-    clean_text,
-    first_sentence_title,
-    read_articles,
-    read_jsonl,
-    strip_furniture,
-)
+from searchapp.sources import ReadReport, first_sentence_title, read_articles, read_jsonl
 
-from .conftest import SEEDS
+from .conftest import SEEDS, corpus_path
 
 
 def read(*sources) -> tuple[dict, ReadReport]:
@@ -198,3 +192,143 @@ def test_symlink_loop_is_skipped(tmp_path):
     articles, report = read(tmp_path)
     assert list(articles) == ["ok"]
     assert "loop.txt" in str(report.skipped[0])
+
+
+# --- clean sources (issue 18): mojibake, "Citește și" links, JSONL in legacy encodings -------
+
+# Short excerpts of real corpus articles (their ids), garbled as they are there.
+MOJIBAKE = [
+    ("Agen≈£ia americanƒÉ de evaluare financiarƒÉ Fitch Ratings", "Agenţia americană de evaluare financiară Fitch Ratings"),  # zfa-15538392, Mac Roman
+    ("Preluarea В«Г®n cursВ» a Bancpost", "Preluarea «în curs» a Bancpost"),  # zfa-16637830, cp1251
+    ("Un numÄ\x83r de 15 creditori", "Un număr de 15 creditori"),  # zfa-16166237, cp1252 / Latin-1
+    ("â€žConceptul Kids in Business este menit sÄƒ le dezvolte", "„Conceptul Kids in Business este menit să le dezvolte"),  # zfa-20336390
+    ("√éntr-un an √Æn care businessul", "Într-un an în care businessul"),  # zfa-20317486
+]
+CLEAN_ROMANIAN = [
+    "că a accentuat această imagine «deformată»“, a spus Codruţ Pascu",  # zfa-13109925: ftfy alone breaks it
+    "Ştefan şi Ţara „noastră” – ţări, soldaţi, ÎNTÂMPLARE",
+    "Президент Владимир Путин a declarat",
+    "Müller și Ærø, 25 °C, 3 €",
+]
+
+
+@pytest.mark.parametrize("garbled, repaired", MOJIBAKE)
+def test_mojibake_is_repaired(garbled, repaired):
+    assert clean_text(garbled) == repaired
+    assert clean_text(f"{repaired}\n{garbled}") == f"{repaired}\n{repaired}"  # line by line
+
+
+@pytest.mark.parametrize("text", CLEAN_ROMANIAN)
+def test_clean_romanian_text_is_left_as_it_is(text):
+    assert clean_text(text) == text
+
+
+# (garbled line, what stays); real lines of the corpus, shortened.
+RELATED_LINKS = [
+    # inline, after a sentence, with a colon (fn-adevarul-aa7a169026)
+    ("a declarat Tăriceanu, referindu-se la foştii săi colegi de partid. Vezi şi: Marea racolare. PNL a dat startul traseismului pentru locale",
+     "a declarat Tăriceanu, referindu-se la foştii săi colegi de partid."),
+    # on its own line (zfa-19722472, fn-stiripesurse-c163285b81, fn-informateca-483e4b9174)
+    ("Citeşte şi:  DESCHIDEREA DE ASTĂZI. Cum va merge bursa. O discuţie cu Christina Verchere, CEO OMV Petrom", ""),
+    ("Vezi și: Victor Ponta recunoaște că se află în spatele PRU: Ce strategie a pus la cale", ""),
+    ("Citiți și\u00a0Se scumpește RCA-ul pentru mașini cu motoare mari", ""),
+    ("Vezi si: Lovitura fatală pentru Tăriceanu? .", ""),
+    # dcnews's placeholder and time stamp; the article goes on after it (fn-dcnews-0fd2089806)
+    ("procurorului șef al DNA. [citeste si] 05 Martie, 14:33 Printre lucrurile pe care ministrul i le-a reproșat",
+     "procurorului șef al DNA. Printre lucrurile pe care ministrul i le-a reproșat"),
+    # pasted into a long paragraph: the headline up to its sentence end goes, the article stays
+    ("scrie agerpres.ro. Citește și: Afacerea care a ÎNCINS spiritele în PSD! Întâlnirea a avut loc joi când Meghan "
+     "Markle a fost invitată să ia ceaiul împreună cu prințul Harry la Palatul Buckingham, potrivit presei britanice, "
+     "care a mai scris că vizita a durat două ore și că a fost una privată.",
+     "scrie agerpres.ro. Întâlnirea a avut loc joi când Meghan Markle a fost invitată să ia ceaiul împreună cu prințul "
+     "Harry la Palatul Buckingham, potrivit presei britanice, care a mai scris că vizita a durat două ore și că a fost "
+     "una privată."),
+]
+# The same words in the article's own sentences (corpus lines: rnad-libertatea-0245,
+# fn-notabn-002aa125bb, fn-notabn-f503d49007, zfa-19877182) and the issue's example.
+PROSE = [
+    "Vezi și tu ce a spus ministrul despre buget.",
+    "Vezi și comentariul VIDEO:",
+    "Vezi şi beneficiile grădinăritului asupra sănătății!",
+    "eculatiile pe piețele monetare (lista e lungă – mai citiți și voi, nu vă dau eu mură în gură!)",
+    "6 Vezi şi L. Voinea, „The post-crisis Phillips Curve and its Implications”, SUERF Policy Note",
+    "Dacă vreți, citiți și raportul complet. Vezi și capitolul trei.",
+]
+
+
+@pytest.mark.parametrize("line, kept", RELATED_LINKS)
+def test_related_article_links_are_stripped(line, kept):
+    text = f"Primul paragraf al articolului.\n{line}\nUltimul paragraf."
+    body, _ = strip_furniture(text)
+    assert body == "\n".join(p for p in ["Primul paragraf al articolului.", kept, "Ultimul paragraf."] if p)
+
+
+@pytest.mark.parametrize("line", PROSE)
+def test_the_same_words_in_the_articles_own_sentences_stay(line):
+    assert strip_furniture(f"Început.\n{line}\nSfârșit.")[0] == f"Început.\n{line}\nSfârșit."
+
+
+def test_a_marker_on_its_own_line_takes_its_headlines_not_the_article():
+    """zfa-14748437: "Citeşte şi", two headlines, then the article goes on (it used to be cut)."""
+    text = ("Primul paragraf.\nCiteşte şi\nAdministratorii Electrica ţin cu dinţii de „salariul“ de 3.000 de euro\n\n"
+            "Acţiunile celui mai temut oponent al lui Templeton sunt executate silit pe bursă\n"
+            "„Sunt mai multe aspecte care ar justifica o astfel de cerinţă“, spune Mihai Căruntu, analist în cadrul BCR.\n"
+            "CITIȚI ȘI:")
+    body, _ = strip_furniture(text)
+    assert body == ("Primul paragraf.\n„Sunt mai multe aspecte care ar justifica o astfel de cerinţă“, spune Mihai "
+                    "Căruntu, analist în cadrul BCR.")
+
+
+def _jsonl_bytes(records: list[dict], encoding: str) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode(encoding) + b"\n" for r in records)
+
+
+@pytest.mark.parametrize("encoding", ["cp1250", "iso-8859-2"])
+def test_jsonl_lines_in_a_legacy_encoding_are_re_decoded_and_said_so(tmp_path, encoding):
+    """cp1250 is tried first; it agrees with ISO-8859-2 on every Romanian letter."""
+    source = tmp_path / "ploi.jsonl"
+    source.write_bytes(
+        _jsonl_bytes([{"id": "u", "text": "Vremea în România: soare."}], "utf-8")
+        + _jsonl_bytes([{"id": "a", "text": "Ploi torenţiale în Iaşi."}, {"id": "b", "text": "Ţăranii din Bârlad."}], encoding))
+    articles, report = read(source)
+    assert articles["a"].text == "Ploi torenţiale în Iaşi." and articles["b"].text == "Ţăranii din Bârlad."
+    assert [str(p) for p in report.problems] == [f"{source}: repaired: 2 lines not UTF-8; re-decoded from cp1250"]
+
+
+def test_an_undecodable_jsonl_line_is_skipped_with_its_number(tmp_path):
+    source = tmp_path / "mixed.jsonl.gz"
+    good = _jsonl_bytes([{"id": "a", "text": "Un articol bun."}], "utf-8")
+    with gzip.open(source, "wb") as handle:
+        handle.write(good + b'{"id": "b", "text": "\x81\x8d\x8f\x90\x9d abc"}\n')
+    articles, report = read(source)
+    assert list(articles) == ["a"]
+    assert [str(p) for p in report.problems] == [
+        f"{source}:2: skipped: not UTF-8, cp1250 or ISO-8859-2 text; save the file as UTF-8"]
+    assert all("\ufffd" not in a.text for a in articles.values())
+
+
+def test_a_binary_jsonl_file_is_skipped_whole(tmp_path):
+    source = tmp_path / "image.jsonl"
+    source.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    articles, report = read(source)
+    assert articles == {} and [str(p) for p in report.problems] == [f"{source}: skipped: binary file (NUL bytes), not JSON lines"]
+
+
+CORPUS_CASES = {
+    "zfa-15538392": ("Agenţia americană de evaluare financiară", "≈£"),
+    "zfa-16637830": ("contexul actual în care mai multe", "Г®n"),  # word by word: `profitДғ` stays
+    "fn-adevarul-aa7a169026": ("referindu-se la foştii săi colegi de partid.", "Marea racolare"),
+    "zfa-14748437": ("Mihai Căruntu, analist în cadrul BCR", "Administratorii Electrica ţin cu dinţii"),
+}
+
+
+@pytest.mark.corpus
+def test_corpus_articles_come_out_clean(tmp_path):
+    corpus = corpus_path("ro-news.jsonl.gz")
+    picked = tmp_path / "picked.jsonl"
+    with gzip.open(corpus, "rt", encoding="utf-8") as lines, open(picked, "w", encoding="utf-8") as out:
+        out.writelines(line for line in lines if json.loads(line)["id"] in CORPUS_CASES)
+    articles, _ = read(picked)
+    assert set(articles) == set(CORPUS_CASES)
+    for article_id, (kept, gone) in CORPUS_CASES.items():
+        assert kept in articles[article_id].text and gone not in articles[article_id].text
