@@ -28,7 +28,7 @@ from whoosh.highlight import FIRST, BasicFragmentScorer, HtmlFormatter, Pinpoint
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
 from whoosh.searching import Results, Searcher
-from whoosh.sorting import FieldFacet, FunctionFacet, MultiFacet
+from whoosh.sorting import FieldFacet, MultiFacet
 
 from . import analysis, marks, readings
 from .config import setting
@@ -680,20 +680,14 @@ class _Search:
                 self.other_readings.append(other)
         return wq.ConstantScoreQuery(tier, score=node.score)
 
-    def _tier_facet(self):
-        """Date orders keep the articles that write the query's words as typed first (most such
-        words first), as the relevance order does with its constant scores."""
+    def _tier_counts(self) -> np.ndarray | None:
+        """How many of the query's words each document writes as the reader means them (the
+        written-form clauses), or None when the query has none."""
         counts = None
         for tier in self.tiers:
-            try:
-                mask = self.postings.docs(tier).mask
-            except TimeLimit:
-                return None
-            counts = mask.astype(np.int8) if counts is None else counts + mask
-        if counts is None:
-            return None
-        keys = (-counts).tolist()
-        return FunctionFacet(lambda _searcher, docnum: keys[docnum] if docnum < len(keys) else 0)
+            mask = self.postings.docs(tier).mask
+            counts = mask.astype(np.int16) if counts is None else counts + mask
+        return counts
 
     def _relaxed_results(self, query: wq.Query):
         """A relaxed query's hits, the best candidates reranked (rerank.py) when ranked by relevance."""
@@ -722,9 +716,6 @@ class _Search:
                 self._collected = results
                 return results
         sortedby = _sort_facet("newest" if isinstance(query, wq.Every) and params.sort == "relevance" else params.sort)
-        tier_facet = self._tier_facet() if sortedby is not None else None
-        if tier_facet is not None:
-            sortedby = MultiFacet([tier_facet, *sortedby.facets])
         collector = self.searcher.collector(
             limit=limit,
             sortedby=sortedby,
@@ -763,7 +754,16 @@ class _Search:
         if docs is None:
             return None
         order = self.data.date_order("oldest" if self.params.sort == "oldest" else "newest")
-        picked = order[docs.mask[order]][:limit]
+        picked = order[docs.mask[order]]
+        try:
+            tiers = self._tier_counts()
+        except TimeLimit:
+            return None
+        if tiers is not None:
+            # The articles that write the query's words as the reader means them first (the
+            # most such words first), each group in date order, as relevance ranks them first.
+            picked = picked[np.argsort(-tiers[picked], kind="stable")]
+        picked = picked[:limit]
         # Score None, as Whoosh's sorted hits give (their sort key is no score).
         return Results(self.searcher, self._filtered_query(query, with_facet_selection),
                        [(None, docnum) for docnum in picked.tolist()])
