@@ -46,6 +46,12 @@ class IndexUnreadable(SearchappError):
     status = 503
 
 
+class IndexOutdated(IndexUnreadable):
+    """The index was written by another version of searchapp, in a layout this one cannot read."""
+
+    code = "index_outdated"
+
+
 class IndexLocked(SearchappError):
     code = "index_locked"
     status = 503

@@ -39,11 +39,16 @@ from whoosh.system import pack_uint
 from . import analysis
 from .codec import SplitBlockCodec
 from .formats import PackedCharacters, PackedPositions, term_occurrences
-from .errors import IndexLocked, IndexMissing, IndexUnreadable, SourceTooSmall
+from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable, SourceTooSmall
 from .sources import Article, Problem, ReadReport, read_articles
 from .writer import segment_writer
 
 CURRENT = "current"
+# The layout of a generation as this version writes and reads it: the schema's pickled classes
+# (analyzers, fields, formats) and the codec. Raised whenever either changes, so that an index
+# of another version gives one clear error instead of a failure deep in unpickling.
+FORMAT_VERSION = 2  # 2: stop words as written, the exact field of written forms (readings.py)
+FORMAT_FILE = "searchapp-format"
 GENERATION_PREFIX = "gen-"
 LOCK_FILE = ".lock"
 # Test hook (tests/test_faults.py): a writer stops itself (SIGSTOP) at the named point, so that
@@ -193,6 +198,12 @@ def open_index(index_dir: Path) -> Index:
     generation = current_generation(index_dir)
     if generation is None:
         raise IndexMissing(f"no index in {index_dir}/; run `searchapp reindex` to build it")
+    found = _format_version(generation)
+    if found != FORMAT_VERSION:
+        raise IndexOutdated(
+            f"the index in {index_dir}/ was built by another searchapp version (index format {found or 'unknown'}, "
+            f"this version reads {FORMAT_VERSION}); run `searchapp reindex` to rebuild it"
+        )
     # Whoosh leaves the file it failed to parse open: its ResourceWarning is expected here
     # and silenced, and the file is collected before the error leaves this function.
     with warnings.catch_warnings():
@@ -323,9 +334,17 @@ def rebuild(
     return summary
 
 
+def _format_version(generation: Path) -> int | None:
+    try:
+        return int((generation / FORMAT_FILE).read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return None
+
+
 def _write_generation(generation: Path, sources, progress, procs, check) -> WriteSummary:
     report = ReadReport()
     ix = whoosh_index.create_in(str(generation), build_schema())
+    (generation / FORMAT_FILE).write_text(f"{FORMAT_VERSION}\n", encoding="ascii")
     writer = open_writer(ix, procs)
     summary = WriteSummary(problems=report.problems)
     try:

@@ -43,12 +43,6 @@ from .sources import valid_date
 SORTS = ("relevance", "newest", "oldest")
 SEARCH_FIELDS = ("title", "body", "exact")
 FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "exact": 1.0}
-# The contract: where a query carries diacritics, articles that match them exactly rank above
-# those that match only once folded. A constant far above any BM25F score makes that a tier.
-EXACT_TIER_SCORE = 1000.0
-# Rank by how many words match when requiring all of them finds nothing (Elasticsearch's
-# minimum_should_match idea): Whoosh's OrGroup.factory scales scores by the share matched.
-RELAXED_GROUP = qparser.OrGroup.factory(0.9)
 
 
 # --- parameters -------------------------------------------------------------------------------

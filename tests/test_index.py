@@ -213,3 +213,24 @@ def _field_lengths(index_dir: Path) -> list:
     with index.open_index(index_dir).reader() as reader:
         fields = ("title", "body", "exact", "spell_body", "id")
         return [[reader.doc_field_length(d, f) for f in fields] for d in range(reader.doc_count_all())]
+
+
+def test_an_index_of_another_format_names_the_fix(tmp_path, runner):
+    """An index written by another searchapp version (here: its format file says so) is never
+    read half-way: one clear error, 503 on the web, one line from the CLI."""
+    from searchapp.cli import main
+    from searchapp.errors import IndexOutdated
+    from searchapp.search import Archive, parse_params
+    from searchapp.web import create_app
+
+    index.rebuild(tmp_path / "ix", [SEEDS])
+    generation = index.current_generation(tmp_path / "ix")
+    (generation / index.FORMAT_FILE).write_text("1\n", encoding="ascii")
+    with pytest.raises(IndexOutdated, match="another searchapp version.*searchapp reindex"):
+        Archive(tmp_path / "ix").search(parse_params({"q": "soldati"}))
+    response = create_app({"INDEX_DIR": str(tmp_path / "ix")}).test_client().get("/api/search?q=soldati")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_outdated"
+    result = runner.invoke(main, ["search", "soldati", "--index", str(tmp_path / "ix")])
+    assert result.exit_code == 1 and "another searchapp version" in result.output and "Traceback" not in result.output
+    index.rebuild(tmp_path / "ix", [SEEDS])  # the fix it names
+    assert Archive(tmp_path / "ix").search(parse_params({"q": "soldati"})).total == 3
