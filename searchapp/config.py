@@ -29,6 +29,10 @@ SETTINGS = {
         Setting("max_page", 1000, "Largest page accepted."),
         Setting("snippet_chars", 220, "Characters of context in a result snippet."),
         Setting("similar_articles", 5, "Similar articles listed on an article page."),
+        Setting("max_sources", 50, "Most `source=` values one search accepts."),
+        Setting("max_source_chars", 200, "Longest source name accepted in `source=`."),
+        Setting("feed_entries", 50, "Entries in an Atom feed of a search (the newest dated matches)."),
+        Setting("export_cap", 10000, "Most rows one export writes; it says so when the cap cuts it."),
         # Ranking (measured and tuned with bench/quality.py; see QUALITY.md).
         Setting("title_boost", 2.0, "Weight of a title match relative to a body match."),
         Setting("relaxed_title_boost", 0.5, "title_boost for a relaxed query (most words matching): there one word "
