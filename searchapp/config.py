@@ -31,6 +31,8 @@ SETTINGS = {
         Setting("similar_articles", 5, "Similar articles listed on an article page."),
         Setting("max_sources", 50, "Most `source=` values one search accepts."),
         Setting("max_source_chars", 200, "Longest source name accepted in `source=`."),
+        Setting("timeline_max_years", 60, "Past this many years from first to last, the timeline shows only the "
+                "years with matches (a stray date would otherwise squeeze every bar)."),
         Setting("feed_entries", 50, "Entries in an Atom feed of a search (the newest dated matches)."),
         Setting("export_cap", 10000, "Most rows one export writes; it says so when the cap cuts it."),
         # Ranking (measured and tuned with bench/quality.py; see QUALITY.md).
