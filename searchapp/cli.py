@@ -146,7 +146,7 @@ def export(query: str, export_format: str, output: Path | None, cap: int, index_
         raise click.UsageError(exc.message) from None
     exported = start_export(Archive(index_dir), params, export_format, cap)
     if output is None:
-        _write_lines(exported.lines(), click.get_text_stream("stdout"))
+        _write_lines(exported.lines(), sys.stdout)
     else:
         with open(output, "w", encoding="utf-8", newline="") as stream:  # the CSV's own CRLF, untouched
             _write_lines(exported.lines(), stream)

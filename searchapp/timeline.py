@@ -90,9 +90,10 @@ def build_timeline(title: str, slots: list[Slot], undated, back_url: str | None,
             count_text=count if slot.count and len(count) * CHAR <= step + 1 else None,
             axis_label=slot.label if (len(slots) - 1 - i) % every == 0 else None,  # the latest always
         ))
-    busiest = max(slots, key=lambda slot: slot.count)
-    description = (f"{len(slots)} bare, de la {slots[0].name} la {slots[-1].name}; cele mai multe în "
-                   f"{busiest.name} ({_articles(busiest.count, format_int)})")
+    busiest = [slot.name for slot in slots if slot.count == peak]
+    most = (f"{busiest[0]} ({_articles(peak, format_int)})" if len(busiest) == 1 else
+            f"{', '.join(busiest[:-1])} și {busiest[-1]} (câte {_articles(peak, format_int)})")
+    description = f"{len(slots)} bare, de la {slots[0].name} la {slots[-1].name}; cele mai multe în {most}"
     if undated is not None and undated.count:
         description += f"; {_articles(undated.count, format_int)} fără dată"
     return Timeline(
