@@ -153,6 +153,8 @@ def export(query: str, export_format: str, output: Path | None, cap: int, index_
     if exported.truncated:
         click.echo(f"export: primele {exported.exported} din {exported.result.total} rezultate "
                    f"(limita --cap {cap})", err=True)
+    if exported.partial:
+        click.echo(f"export: parțial, {exported.exported} rânduri: căutarea a depășit timpul permis", err=True)
 
 
 def _write_lines(lines, stream) -> None:

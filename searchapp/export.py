@@ -5,10 +5,11 @@ cap, collected in one pass) and returns an `Export` whose `lines()` yields the f
 time, reading each article's stored fields only when its line is written: the web layer streams
 them (`/api/export`), the CLI writes them (`searchapp export`), and neither holds the rows.
 
-When the cap cuts the export, the caller learns it before the first line (`truncated`, for an
-HTTP header), and a JSON Lines export ends with one more line, `{"truncated": true, "total": N,
+When the cap cuts the export, or the time limit (`export_time_limit`) cut the search short, the
+caller learns it before the first line (`truncated`, `partial`, for HTTP headers), and a JSON
+Lines export ends with one more line, `{"truncated": bool, "partial": bool, "total": N,
 "exported": M, "cap": C}`, that is not an article. A CSV file has no place for such a line: its
-readers learn it from the header or the CLI's message.
+readers learn it from the headers or the CLI's message.
 """
 
 from __future__ import annotations
@@ -48,12 +49,16 @@ class Export:
     def truncated(self) -> bool:
         return self.result.total > self.cap
 
+    @property
+    def partial(self) -> bool:
+        return self.result.partial
+
     def lines(self) -> Iterator[str]:
         rows = (self._row(hit) for hit in self.hits)
         yield from (_csv_lines(rows) if self.format == "csv" else _jsonl_lines(rows))
-        if self.format == "jsonl" and self.truncated:
-            yield json.dumps({"truncated": True, "total": self.result.total, "exported": self.exported,
-                              "cap": self.cap}) + "\n"
+        if self.format == "jsonl" and (self.truncated or self.partial):
+            yield json.dumps({"truncated": self.truncated, "partial": self.partial, "total": self.result.total,
+                              "exported": self.exported, "cap": self.cap}) + "\n"
 
     def _row(self, hit: Hit) -> dict:
         self.exported += 1

@@ -194,8 +194,9 @@ def document() -> dict:
                                    f"{setting('export_cap')}), one row each: id, title, date, source, url "
                                    "(absolute), score (null or empty when sorted by date). Headers: "
                                    "X-Export-Total (matches), X-Export-Cap, X-Export-Truncated (true when the "
-                                   "cap cut the export); a cut JSON Lines export ends with one line "
-                                   "{\"truncated\": true, \"total\", \"exported\", \"cap\"}.",
+                                   "cap cut the export), X-Export-Partial (true when the time limit cut the "
+                                   "search short); such a JSON Lines export ends with one more line, "
+                                   "{\"truncated\", \"partial\", \"total\", \"exported\", \"cap\"}.",
                     "parameters": EXPORT_PARAMETERS,
                     "responses": {
                         "200": {"description": "The rows, a header row first in CSV.",

@@ -479,7 +479,9 @@ class Archive:
         only when the iterator reaches it, so the hits themselves are never held together."""
         started = time.perf_counter()
         with self.searcher() as searcher:
-            search = _Search(self, searcher, replace(params, page=1, per_page=1), self._data)
+            # An export collects up to `limit` hits in one pass: it has its own time limit.
+            search = _Search(self, searcher, replace(params, page=1, per_page=1), self._data,
+                             time_limit=setting("export_time_limit"))
             search.collect_at_least = limit
             result = search.run()
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -582,7 +584,8 @@ def _raised_reading_index_files(exc: BaseException) -> bool:
 class _Search:
     """One run of a search: parse, collect hits and facets, build snippets and a suggestion."""
 
-    def __init__(self, archive: Archive, searcher: Searcher, params: SearchParams, data: _SearcherData | None = None):
+    def __init__(self, archive: Archive, searcher: Searcher, params: SearchParams, data: _SearcherData | None = None,
+                 time_limit: float | None = None):
         self.archive = archive
         self.searcher = searcher
         self.data = data or _SearcherData(searcher)
@@ -590,7 +593,8 @@ class _Search:
         self.notices: list[str] = []
         self.partial = False
         # Counting every match (total, facets) has its own budget, as collecting hits has.
-        self.count_deadline = time.monotonic() + setting("search_time_limit")
+        self.time_limit = setting("search_time_limit") if time_limit is None else time_limit
+        self.count_deadline = time.monotonic() + self.time_limit
         self.postings = RequestPostings(searcher, self.data.live, self.count_deadline)
         self._collected = None
         self.collect_at_least = 0  # Archive.ranked: collect this many hits, whatever the page
@@ -683,7 +687,7 @@ class _Search:
         )
         # Filters go into the query (see _filtered), not into the collector: Whoosh's
         # TimeLimitCollector bypasses a wrapped FilterCollector's checks.
-        timed = _DeadlineCollector(collector, timelimit=setting("search_time_limit"))
+        timed = _DeadlineCollector(collector, timelimit=self.time_limit)
         filtered = self._filtered_query(query, with_facet_selection)
         try:
             self.searcher.search_with_collector(self._driven(filtered, query, with_facet_selection), timed)

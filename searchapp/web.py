@@ -143,6 +143,7 @@ def api_export():
         "X-Export-Total": str(export.result.total),
         "X-Export-Cap": str(cap),
         "X-Export-Truncated": "true" if export.truncated else "false",
+        "X-Export-Partial": "true" if export.partial else "false",
     }
     return current_app.response_class(stream_with_context(export.lines()), content_type=FORMATS[export_format],
                                       headers=headers)

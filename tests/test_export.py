@@ -48,7 +48,7 @@ def test_csv_has_every_match_in_the_searchs_order(client, params):
     rows = read_csv(response.get_data(as_text=True))
     expected = every_hit(client, **params)
     assert response.headers["X-Export-Total"] == str(len(expected))
-    assert response.headers["X-Export-Truncated"] == "false"
+    assert response.headers["X-Export-Truncated"] == response.headers["X-Export-Partial"] == "false"
     assert [r["id"] for r in rows] == [h["id"] for h in expected]
     for row, hit in zip(rows, expected):
         assert row["title"] == hit["title"]
@@ -88,7 +88,7 @@ def test_the_cap_cuts_the_export_and_says_so(capped):
     assert response.headers["X-Export-Total"] == "8" and response.headers["X-Export-Cap"] == "3"
     lines = read_jsonl(response.get_data(as_text=True))
     assert len(lines) == 4 and all("id" in line for line in lines[:3])
-    assert lines[-1] == {"truncated": True, "total": 8, "exported": 3, "cap": 3}
+    assert lines[-1] == {"truncated": True, "partial": False, "total": 8, "exported": 3, "cap": 3}
     as_csv = capped.get("/api/export?format=csv&q=pod")
     assert as_csv.headers["X-Export-Truncated"] == "true"
     assert len(read_csv(as_csv.get_data(as_text=True))) == 3
@@ -143,7 +143,7 @@ def test_cli_export_to_a_file_with_filters_and_a_cap(runner, sources_index, tmp_
     assert result.stderr.strip() == "export: primele 2 din 4 rezultate (limita --cap 2)"
     lines = read_jsonl(out.read_text(encoding="utf-8"))
     assert [line.get("source") for line in lines[:2]] and {line["source"] for line in lines[:2]} <= {"ziarul-a.ro", "agenția c"}
-    assert lines[-1] == {"truncated": True, "total": 4, "exported": 2, "cap": 2}
+    assert lines[-1] == {"truncated": True, "partial": False, "total": 4, "exported": 2, "cap": 2}
 
 
 @pytest.mark.parametrize("args,message", [
