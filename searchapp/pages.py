@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from .config import setting
 from .search import Article, Hit, SearchParams, SearchResult
-from .timeline import Slot, Timeline, build_timeline
+from .timeline import Timeline, timeline_of
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
@@ -236,7 +236,9 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str, fee
         feed_url=feed_url(feed_base, params) if feed_base else None,
         export_urls={f: export_url(export_base, params, f) for f in ("csv", "jsonl")} if export_base else {},
     )
-    page.timeline = _timeline(params, page)
+    chosen = _selected_year(params)
+    page.timeline = timeline_of(chosen if chosen != UNDATED else None, page.years, page.months, page.undated,
+                                MONTHS, format_int)
     return page
 
 
@@ -301,41 +303,6 @@ def _source_links(params: SearchParams, result: SearchResult, base: str) -> list
         chosen = tuple(s for s in params.sources if s != name) if selected else (*params.sources, name)
         links.append(FacetLink(name, name, counts.get(name, 0), search_url(base, params, sources=chosen), selected))
     return links
-
-
-def _timeline(params: SearchParams, page: SearchPage) -> Timeline | None:
-    """The chart of the matches: per year, or per month of the chosen year (each bar the
-    facet link it draws); None when no match has a date."""
-    chosen = _selected_year(params)
-    if chosen not in (None, UNDATED):
-        links = {link.value: link for link in page.months}
-        slots = []
-        for number, name in enumerate(MONTHS, start=1):
-            link = links.get(f"{chosen}-{number:02d}")
-            slots.append(Slot(name[:3], f"{name} {chosen}", link.count if link else 0,
-                              link.url if link else None, bool(link and link.selected)))
-        back = next((link.url for link in page.years if link.selected), None)
-        title = f"Articole găsite pe luni în {chosen}"
-    else:
-        links = {link.value: link for link in page.years}
-        slots = [Slot(year, year, links[year].count if year in links else 0,
-                      links[year].url if year in links else None, year in links and links[year].selected)
-                 for year in _year_span(list(links))]
-        back, title = None, "Articole găsite pe ani"
-    if not any(slot.count for slot in slots):
-        return None
-    return build_timeline(title, slots, page.undated, back, format_int)
-
-
-def _year_span(years: list[str]) -> list[str]:
-    """Every year from the first to the last, so that gaps show as gaps; only the years with
-    matches when a stray date would stretch the axis past `timeline_max_years`."""
-    if not years:
-        return []
-    first, last = int(min(years)), int(max(years))
-    if last - first + 1 > setting("timeline_max_years"):
-        return sorted(years)
-    return [str(year) for year in range(first, last + 1)]
 
 
 def _chips(params: SearchParams, base: str) -> list[Chip]:

@@ -1,15 +1,17 @@
 """The timeline of a search's matches: the geometry of a bar chart, as plain data.
 
-`pages.py` says what the bars are (a year or a month each, its count, the facet link it draws);
-this module places them in an SVG viewBox, and `templates/_timeline.html` only writes the
-numbers out. The chart scales with the page width (a viewBox, `width: 100%` in the stylesheet);
+`timeline_of()` makes a bar of each year (or each month of the chosen year) from the facet links
+`pages.py` built, so that a bar links where its facet entry does; `build_timeline()` places the
+bars in an SVG viewBox, and `templates/_timeline.html` only writes the numbers out. The chart scales with the page width (a viewBox, `width: 100%` in the stylesheet);
 its sizes are chosen so that the text stays readable at a phone's 20rem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from .config import setting
 
 WIDTH = 360
 HEIGHT = 140
@@ -60,6 +62,41 @@ class Timeline:
     undated: object | None  # pages.FacetLink of the undated articles, shown beside the chart
     back_url: str | None  # from months back to every year
     undated_text: str = ""  # the undated count, formatted
+
+
+def timeline_of(year: str | None, years: list, months: list, undated, month_names: Sequence[str],
+                format_int: Callable[[int], str]) -> Timeline | None:
+    """The chart of a search's matches: per year, or per month of `year` when one is chosen.
+    `years`, `months` and `undated` are the page's facet links (value, count, url, selected);
+    None when no match has a date."""
+    if year is not None:
+        links = {link.value: link for link in months}
+        slots = []
+        for number, name in enumerate(month_names, start=1):
+            link = links.get(f"{year}-{number:02d}")
+            slots.append(Slot(name[:3], f"{name} {year}", link.count if link else 0,
+                              link.url if link else None, bool(link and link.selected)))
+        back = next((link.url for link in years if link.selected), None)
+        title = f"Articole găsite pe luni în {year}"
+    else:
+        links = {link.value: link for link in years}
+        slots = [Slot(y, y, links[y].count if y in links else 0, links[y].url if y in links else None,
+                      y in links and links[y].selected) for y in _year_span(list(links))]
+        back, title = None, "Articole găsite pe ani"
+    if not any(slot.count for slot in slots):
+        return None
+    return build_timeline(title, slots, undated, back, format_int)
+
+
+def _year_span(years: list[str]) -> list[str]:
+    """Every year from the first to the last, so that gaps show as gaps; only the years with
+    matches when a stray date would stretch the axis past `timeline_max_years`."""
+    if not years:
+        return []
+    first, last = int(min(years)), int(max(years))
+    if last - first + 1 > setting("timeline_max_years"):
+        return sorted(years)
+    return [str(y) for y in range(first, last + 1)]
 
 
 def build_timeline(title: str, slots: list[Slot], undated, back_url: str | None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from searchapp.pages import format_int
-from searchapp.timeline import HEIGHT, WIDTH, Slot, build_timeline
+from searchapp.pages import MONTHS, format_int
+from searchapp.timeline import HEIGHT, WIDTH, Slot, build_timeline, timeline_of
 
 from .archive_fixtures import app, client, sources_index  # noqa: F401 - fixtures
 
@@ -113,3 +113,15 @@ def test_the_chart_keeps_the_strict_csp(client):
     html = response.get_data(as_text=True)
     assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
     assert not re.search(r"\sstyle=", html) and "<style" not in html and "<script" not in html
+
+
+def test_a_stray_date_does_not_squeeze_the_axis():
+    from types import SimpleNamespace
+
+    def links(*years):
+        return [SimpleNamespace(value=y, count=1, url=f"/?year={y}", selected=False) for y in years]
+
+    near = timeline_of(None, links("2019", "2022"), [], None, MONTHS, format_int)
+    assert [bar.slot.label for bar in near.bars] == ["2019", "2020", "2021", "2022"]
+    stray = timeline_of(None, links("1901", "2019", "2022"), [], None, MONTHS, format_int)
+    assert [bar.slot.label for bar in stray.bars] == ["1901", "2019", "2022"]
