@@ -374,6 +374,8 @@ def _bounded_prefixes(node: wq.Query, reader, cap: int | None = None) -> wq.Quer
 
 
 def _date_filter(params: SearchParams, with_facet_selection: bool, with_sources: bool = True) -> wq.Query | None:
+    """The request's filters: the date range always, the sources unless their facet is being
+    counted, the chosen year or month unless the year facet is."""
     clauses = []
     if with_sources and params.sources:
         terms = [wq.Term("source", name) for name in params.sources]
@@ -745,7 +747,7 @@ class _Search:
             return None
 
     def _filtered_query(self, query: wq.Query, with_facet_selection: bool, with_sources: bool = True) -> wq.Query:
-        """`query` with this request's date filters: one object per query and filter, so that
+        """`query` with this request's date and source filters: one object per query and filter, so that
         its matches are found once (RequestPostings memoises them by query)."""
         # Without a year or month selection both filters are the same; so without a source.
         with_sources = with_sources or not self.params.sources
@@ -891,7 +893,6 @@ class _SearcherData:
         labels, numbers = self._month_numbers
         counts = np.bincount(numbers[docs.mask[: len(numbers)]], minlength=len(labels))
         return {labels[n]: int(counts[n]) for n in np.flatnonzero(counts).tolist()}
-
 
     def source_counts(self, docs: DocSet | Iterable[int]) -> dict[str, int]:
         """Articles per source among `docs`, counted as months are; {} for an index built before
