@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from . import index as index_module
-from .config import default_index_dir, default_sources
+from .config import default_index_dir, default_sources, setting
 from .errors import SearchappError
+from .export import FORMATS, start_export
 from .search import Archive, SearchResult, parse_params
 from .terminal import render_result, render_stats, render_summary
 
@@ -37,6 +38,11 @@ allow_shrink_option = click.option(
     "without it such a write is refused and the index kept.",
 )
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+# A search's filter, named as the API names it: the publication an article comes from (not an
+# article source to index, as reindex's --source).
+filter_source_option = click.option(
+    "--source", "filter_sources", multiple=True,
+    help="Only articles from this source (as facets.source names it); repeat for several (any of them).")
 
 
 class Group(click.Group):
@@ -113,11 +119,12 @@ def _clear_progress(quiet: bool) -> None:
 @click.option("--to", "date_to", help="To date, YYYY-MM-DD (inclusive).")
 @click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
 @click.option("--literal", is_flag=True, help="Search the words as typed, without correcting them at once.")
+@filter_source_option
 @index_option
 def search(query: str, as_json: bool, index_dir: Path, literal: bool, **options) -> None:
     """Search the index, as the API does, and print the results."""
     raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), "literal": "1" if literal else None,
-           **options}
+           "source": list(options.pop("filter_sources")), **options}
     try:
         params = parse_params(raw)
     except SearchappError as exc:
@@ -127,6 +134,46 @@ def search(query: str, as_json: bool, index_dir: Path, literal: bool, **options)
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(render_result(result, color=sys.stdout.isatty()))
+
+
+@main.command()
+@click.argument("query", required=False, default="")
+@click.option("--format", "export_format", type=click.Choice(list(FORMATS)), required=True, help="csv or jsonl.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout).")
+@click.option("--year", help="YYYY, or 'none' for undated articles.")
+@click.option("--month", help="YYYY-MM.")
+@click.option("--from", "date_from", help="From date, YYYY-MM-DD (inclusive).")
+@click.option("--to", "date_to", help="To date, YYYY-MM-DD (inclusive).")
+@click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
+@filter_source_option
+@click.option("--cap", type=click.IntRange(1, 10_000_000), default=setting("export_cap"), show_default=True,
+              help="Most rows written.")
+@index_option
+def export(query: str, export_format: str, output: Path | None, cap: int, index_dir: Path, **options) -> None:
+    """Write every match of a search (id, title, date, source, url, score) as CSV or JSON Lines."""
+    raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"),
+           "source": list(options.pop("filter_sources")), **options}
+    try:
+        params = parse_params(raw)
+    except SearchappError as exc:
+        raise click.UsageError(exc.message) from None
+    exported = start_export(Archive(index_dir), params, export_format, cap)
+    if output is None:
+        _write_lines(exported.lines(), sys.stdout)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as stream:  # the CSV's own CRLF, untouched
+            _write_lines(exported.lines(), stream)
+    if exported.truncated:
+        click.echo(f"export: primele {exported.exported} din {exported.result.total} rezultate "
+                   f"(limita --cap {cap})", err=True)
+    if exported.partial:
+        click.echo(f"export: parțial, {exported.exported} rânduri: căutarea a depășit timpul permis", err=True)
+
+
+def _write_lines(lines, stream) -> None:
+    for line in lines:
+        stream.write(line)
+    stream.flush()
 
 
 @main.command()

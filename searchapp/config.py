@@ -34,6 +34,14 @@ SETTINGS = {
         Setting("autocorrect_share", 0.05, "A query is searched as corrected at once when as typed it finds fewer "
                 "than this share of what its correction finds (or nothing)."),
         Setting("similar_articles", 5, "Similar articles listed on an article page."),
+        Setting("max_sources", 50, "Most `source=` values one search accepts."),
+        Setting("max_source_chars", 200, "Longest source name accepted in `source=`."),
+        Setting("timeline_max_years", 60, "Past this many years from first to last, the timeline shows only the "
+                "years with matches (a stray date would otherwise squeeze every bar)."),
+        Setting("feed_entries", 50, "Entries in an Atom feed of a search (the newest dated matches)."),
+        Setting("export_cap", 10000, "Most rows one export writes; it says so when the cap cuts it."),
+        Setting("export_time_limit", 15.0, "Seconds an export may take to collect its matches (below gunicorn's "
+                "30 s worker timeout) before it writes the ones found and says it is partial."),
         # Ranking (measured and tuned with bench/quality.py; see QUALITY.md).
         Setting("title_boost", 2.0, "Weight of a title match relative to a body match."),
         Setting("relaxed_title_boost", 0.5, "title_boost for a relaxed query (most words matching): there one word "

@@ -157,7 +157,9 @@ def build_schema() -> Schema:
         month=ID(stored=True, sortable=True),
         dated=NUMERIC(sortable=True, bits=8, signed=False),
         url=STORED(),
-        source=STORED(),
+        # An ID (one term, the name as written) with a column: filtered by `source=` and
+        # counted for the source facet as the month is (search._SearcherData).
+        source=ID(stored=True, sortable=True),
         content_hash=STORED(),
     )
 

@@ -56,6 +56,15 @@ SEARCH_PARAMETERS = [
     _parameter("literal", "`1`: search the words as typed, never the correction at once (`0`, the default, "
                "shows the correction's results when the query as typed finds nothing or little next to it).",
                _padded("0|1|true|false")),
+    {**_parameter("source", "A source, as `facets.source` names it; repeat the parameter for several "
+                  "(an article from any of them matches). Blank values are ignored.",
+                  {"type": "array", "maxItems": setting("max_sources"),
+                   "items": {"type": "string", "maxLength": setting("max_source_chars")}}),
+     "style": "form", "explode": True},
+]
+EXPORT_PARAMETERS = [
+    {**_parameter("format", "`csv` or `jsonl`.", {"type": "string", "enum": ["csv", "jsonl"]}), "required": True},
+    *SEARCH_PARAMETERS,
 ]
 
 SCHEMAS = {
@@ -75,7 +84,7 @@ SCHEMAS = {
     },
     "Hit": {
         "type": "object",
-        "required": ["id", "title", "date", "score", "snippet", "url"],
+        "required": ["id", "title", "date", "score", "snippet", "url", "source"],
         "properties": {
             "id": {"type": "string"},
             "title": {"type": "string"},
@@ -83,6 +92,7 @@ SCHEMAS = {
             "score": {"type": "number", "nullable": True, "description": "null when sorted by date"},
             "snippet": {"type": "string", "description": "HTML: the text escaped, <mark> around matches"},
             "url": {"type": "string", "description": "the article page, /articol/{id}"},
+            "source": {**NULLABLE_STRING, "description": "the publication; seed files: their folder's name"},
         },
     },
     "FacetValue": {
@@ -99,6 +109,9 @@ SCHEMAS = {
             "month": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
                       "description": "month counts, narrowed to the selected year"},
             "undated": {"type": "integer", "minimum": 0},
+            "source": {"type": "array", "items": {"$ref": "#/components/schemas/FacetValue"},
+                       "description": "articles per source, most first, narrowed by every filter but "
+                                      "`source` itself (each source keeps its count while one is chosen)"},
         },
     },
     "SearchResult": {
@@ -185,6 +198,45 @@ def document() -> dict:
                                                "(gunicorn's limit_request_line, 8190 bytes): an HTML page "
                                                "from the server, before the application sees the request.",
                                 "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/export": {
+                "get": {
+                    "operationId": "export",
+                    "summary": "Every match, as CSV or JSON Lines, streamed",
+                    "description": "The search's parameters (`page` and `per_page` are ignored): every match "
+                                   "in the search's order, up to the server's export cap (default "
+                                   f"{setting('export_cap')}), one row each: id, title, date, source, url "
+                                   "(absolute), score (null or empty when sorted by date). Headers: "
+                                   "X-Export-Total (matches), X-Export-Cap, X-Export-Truncated (true when the "
+                                   "cap cut the export), X-Export-Partial (true when the time limit cut the "
+                                   "search short); such a JSON Lines export ends with one more line, "
+                                   "{\"truncated\", \"partial\", \"total\", \"exported\", \"cap\"}.",
+                    "parameters": EXPORT_PARAMETERS,
+                    "responses": {
+                        "200": {"description": "The rows, a header row first in CSV.",
+                                "content": {"text/csv": {"schema": {"type": "string"}},
+                                            "application/x-ndjson": {"schema": {"type": "string"}}}},
+                        "400": _error_response("A missing or unknown format, or a bad search parameter."),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/feed.atom": {
+                "get": {
+                    "operationId": "feed",
+                    "summary": "An Atom 1.0 feed of the search's newest matches",
+                    "description": "The search's parameters; `sort`, `page` and `per_page` are ignored: the "
+                                   f"feed holds the newest {setting('feed_entries')} dated matches, newest "
+                                   "first. Undated articles are left out (an Atom entry needs a date, and "
+                                   "none is invented). Errors are the API's JSON.",
+                    "parameters": SEARCH_PARAMETERS,
+                    "responses": {
+                        "200": {"description": "The feed.",
+                                "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+                        "400": _error_response("A bad search parameter."),
                         "503": UNAVAILABLE,
                     },
                 }

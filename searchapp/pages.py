@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from .config import setting
 from .search import Article, Hit, SearchParams, SearchResult, replace_word
+from .timeline import Timeline, timeline_of
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
@@ -72,8 +73,9 @@ def format_short_date(iso: str) -> str:
 # --- URLs -------------------------------------------------------------------------------------
 
 
-def state_args(params: SearchParams) -> dict[str, str]:
-    """The search state as URL parameters, in the contract's names, defaults left out."""
+def state_args(params: SearchParams) -> dict[str, str | list[str]]:
+    """The search state as URL parameters, in the contract's names, defaults left out
+    (`source` is a list: the parameter repeats)."""
     args = {
         "q": params.q,
         "year": params.year,
@@ -84,6 +86,7 @@ def state_args(params: SearchParams) -> dict[str, str]:
         "per_page": str(params.per_page) if params.per_page != DEFAULT_PER_PAGE else None,
         "page": str(params.page) if params.page != 1 else None,
         "literal": "1" if params.literal else None,
+        "source": list(params.sources),
     }
     return {key: value for key, value in args.items() if value}
 
@@ -92,7 +95,19 @@ def search_url(base: str, params: SearchParams, **changes) -> str:
     """A link to the search page with `changes` applied; any change but a page starts at page 1."""
     changes.setdefault("page", 1)
     args = state_args(replace(params, **changes))
-    return base + ("?" + urlencode(args) if args else "")
+    return base + ("?" + urlencode(args, doseq=True) if args else "")
+
+
+def feed_url(base: str, params: SearchParams) -> str:
+    """The Atom feed of this search: its query and filters (the feed has its own order and size)."""
+    args = state_args(replace(params, page=1, per_page=DEFAULT_PER_PAGE, sort="relevance"))
+    return base + ("?" + urlencode(args, doseq=True) if args else "")
+
+
+def export_url(base: str, params: SearchParams, format: str) -> str:
+    """The export of every match of this search, in its order."""
+    args = state_args(replace(params, page=1, per_page=DEFAULT_PER_PAGE))
+    return base + "?" + urlencode({"format": format, **args}, doseq=True)
 
 
 def article_link(hit_url: str, q: str) -> str:
@@ -159,6 +174,7 @@ class HitView:
     date: str | None
     date_label: str
     snippet: Markup
+    source: str | None = None
 
 
 @dataclass
@@ -182,6 +198,11 @@ class SearchPage:
     hidden_for_dates: dict[str, str] = field(default_factory=dict)
     hidden_for_query: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    sources: list[FacetLink] = field(default_factory=list)
+    hidden_sources: list[str] = field(default_factory=list)  # `source` inputs of the date form
+    timeline: Timeline | None = None
+    feed_url: str | None = None
+    export_urls: dict[str, str] = field(default_factory=dict)  # format -> URL
 
     @property
     def has_query(self) -> bool:
@@ -203,9 +224,10 @@ class OtherReadingLink:
     url: str
 
 
-def build_search_page(params: SearchParams, result: SearchResult, base: str) -> SearchPage:
+def build_search_page(params: SearchParams, result: SearchResult, base: str, feed_base: str | None = None,
+                      export_base: str | None = None) -> SearchPage:
     total_pages = min(result.pages, setting("max_page"))
-    return SearchPage(
+    page = SearchPage(
         params=params,
         result=result,
         hits=[_hit_view(hit, result.suggestion if result.autocorrected else params.q) for hit in result.hits],
@@ -215,7 +237,7 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str) -> 
         months=_month_links(params, result, base),
         months_heading=_selected_year(params) if _selected_year(params) not in (None, UNDATED) else None,
         chips=(chips := _chips(params, base)),
-        clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None) if len(chips) > 1 else None,
+        clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None, sources=()) if len(chips) > 1 else None,
         sorts=_sort_links(params, base),
         pagination=_pagination(params, total_pages, base) if total_pages > 1 and result.hits else None,
         suggestion_url=search_url(base, params, q=result.suggestion, literal=False) if result.suggestion else None,
@@ -226,7 +248,15 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str) -> 
         hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page")},
         hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page")},
         notices=_notices(result),
+        sources=_source_links(params, result, base),
+        hidden_sources=list(params.sources),
+        feed_url=feed_url(feed_base, params) if feed_base else None,
+        export_urls={f: export_url(export_base, params, f) for f in ("csv", "jsonl")} if export_base else {},
     )
+    chosen = _selected_year(params)
+    page.timeline = timeline_of(chosen if chosen != UNDATED else None, page.years, page.months, page.undated,
+                                MONTHS, format_int)
+    return page
 
 
 def _hit_view(hit: Hit, q: str) -> HitView:
@@ -236,6 +266,7 @@ def _hit_view(hit: Hit, q: str) -> HitView:
         date=hit.date,
         date_label=format_date(hit.date),
         snippet=Markup(hit.snippet),  # trusted: built by the search layer, text escaped
+        source=hit.source,
     )
 
 
@@ -278,6 +309,19 @@ def _month_links(params: SearchParams, result: SearchResult, base: str) -> list[
     return links
 
 
+def _source_links(params: SearchParams, result: SearchResult, base: str) -> list[FacetLink]:
+    """Each source toggles in or out of `source=` (any of the chosen ones matches); a chosen
+    source the query no longer finds still shows, with 0, so that it can be removed."""
+    counts = {facet.value: facet.count for facet in result.facets.source}
+    names = [facet.value for facet in result.facets.source] + [s for s in params.sources if s not in counts]
+    links = []
+    for name in names:
+        selected = name in params.sources
+        chosen = tuple(s for s in params.sources if s != name) if selected else (*params.sources, name)
+        links.append(FacetLink(name, name, counts.get(name, 0), search_url(base, params, sources=chosen), selected))
+    return links
+
+
 def _chips(params: SearchParams, base: str) -> list[Chip]:
     chips = []
     if params.year == UNDATED:
@@ -290,6 +334,8 @@ def _chips(params: SearchParams, base: str) -> list[Chip]:
         chips.append(Chip(f"de la {format_short_date(params.date_from)}", search_url(base, params, date_from=None)))
     if params.date_to:
         chips.append(Chip(f"până la {format_short_date(params.date_to)}", search_url(base, params, date_to=None)))
+    for name in params.sources:
+        chips.append(Chip(f"sursa {name}", search_url(base, params, sources=tuple(s for s in params.sources if s != name))))
     return chips
 
 

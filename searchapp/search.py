@@ -59,6 +59,7 @@ class SearchParams:
     date_to: str | None = None
     sort: str = "relevance"
     literal: bool = False  # no automatic correction: search the words as typed
+    sources: tuple[str, ...] = ()  # `source=`, repeatable: an article from any of them matches
 
 
 def parse_params(args: Mapping[str, object]) -> SearchParams:
@@ -88,6 +89,7 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
         date_to=date_to,
         sort=sort,
         literal=_flag(args, "literal"),
+        sources=_sources(args),
     )
 
 
@@ -96,6 +98,23 @@ def _flag(args: Mapping[str, object], name: str) -> bool:
     if raw not in ("0", "1", "true", "false"):
         raise BadParameter(name, f"{raw!r} is not a flag; use 1 or 0")
     return raw in ("1", "true")
+
+
+def _sources(args: Mapping[str, object]) -> tuple[str, ...]:
+    """The `source=` values, each once: a URL's repeated parameter (`getlist`) or a list."""
+    getlist = getattr(args, "getlist", None)
+    raw = getlist("source") if getlist else args.get("source")
+    sources: list[str] = []
+    for value in raw if isinstance(raw, (list, tuple)) else [raw]:
+        name = _optional(value)
+        if name is None or name in sources:
+            continue
+        if len(name) > setting("max_source_chars"):
+            raise BadParameter("source", f"a source name has at most {setting('max_source_chars')} characters")
+        sources.append(name)
+    if len(sources) > setting("max_sources"):
+        raise BadParameter("source", f"{len(sources)} sources given; the limit is {setting('max_sources')}")
+    return tuple(sources)
 
 
 def _text(value: object) -> str:
@@ -143,6 +162,7 @@ class Hit:
     score: float | None
     snippet: str
     url: str
+    source: str | None = None
 
 
 @dataclass
@@ -156,6 +176,7 @@ class Facets:
     year: list[FacetValue] = field(default_factory=list)
     month: list[FacetValue] = field(default_factory=list)
     undated: int = 0
+    source: list[FacetValue] = field(default_factory=list)  # most articles first
 
 
 @dataclass
@@ -191,7 +212,8 @@ class SearchResult:
         data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "params"}
         data["hits"] = [dict(vars(hit)) for hit in self.hits]
         data["facets"] = {"year": [dict(vars(v)) for v in self.facets.year],
-                          "month": [dict(vars(v)) for v in self.facets.month], "undated": self.facets.undated}
+                          "month": [dict(vars(v)) for v in self.facets.month], "undated": self.facets.undated,
+                          "source": [dict(vars(v)) for v in self.facets.source]}
         data["notices"] = list(self.notices)
         data["other_readings"] = [
             {"word": r.word, "other": r.other, "query": replace_word(self.query, r.word, r.other)}
@@ -381,8 +403,13 @@ def _bounded_prefixes(node: wq.Query, reader, cap: int | None = None) -> wq.Quer
     return wq.Or([wq.Term(node.fieldname, t) for t in terms], boost=node.boost) if terms else wq.NullQuery
 
 
-def _date_filter(params: SearchParams, with_facet_selection: bool) -> wq.Query | None:
+def _date_filter(params: SearchParams, with_facet_selection: bool, with_sources: bool = True) -> wq.Query | None:
+    """The request's filters: the date range always, the sources unless their facet is being
+    counted, the chosen year or month unless the year facet is."""
     clauses = []
+    if with_sources and params.sources:
+        terms = [wq.Term("source", name) for name in params.sources]
+        clauses.append(terms[0] if len(terms) == 1 else wq.Or(terms))
     if params.date_from or params.date_to:
         clauses.append(wq.TermRange("date", params.date_from or "0000-00-00", params.date_to or "9999-99-99"))
     if with_facet_selection:
@@ -493,6 +520,31 @@ class Archive:
         corrected.other_readings = []
         return corrected
 
+    def ranked(self, params: SearchParams, limit: int) -> tuple[SearchResult, Iterator[Hit]]:
+        """The search's result (total, facets, its first hit) and every match up to `limit`, in
+        the search's order, as hits without snippets (export.py). The order is collected once
+        (a score or sort key and a document number each); each hit's stored fields are read
+        only when the iterator reaches it, so the hits themselves are never held together."""
+        started = time.perf_counter()
+        with self.searcher() as searcher:
+            # An export collects up to `limit` hits in one pass: it has its own time limit.
+            search = _Search(self, searcher, replace(params, page=1, per_page=1), self._data,
+                             time_limit=setting("export_time_limit"))
+            search.collect_at_least = limit
+            result = search.run()
+        result.took_ms = round((time.perf_counter() - started) * 1000, 2)
+        order = search.hits_results.top_n[:limit] if search.hits_results is not None else []
+
+        def hits() -> Iterator[Hit]:
+            with self.searcher():  # a damaged index is IndexUnreadable here too
+                for key, docnum in order:
+                    fields = searcher.stored_fields(docnum)
+                    yield Hit(id=fields["id"], title=fields["title"], date=fields.get("date") or None,
+                              score=round(key, 4) if isinstance(key, (int, float)) else None,  # None: by date
+                              snippet="", url=article_url(fields["id"]), source=fields.get("source") or None)
+
+        return result, hits()
+
     def parse(self, text: str, relaxed: bool = False) -> wq.Query:
         parser = self._parsers["or" if relaxed else "and"]
         try:
@@ -579,7 +631,8 @@ def _raised_reading_index_files(exc: BaseException) -> bool:
 class _Search:
     """One run of a search: parse, collect hits and facets, build snippets and a suggestion."""
 
-    def __init__(self, archive: Archive, searcher: Searcher, params: SearchParams, data: _SearcherData | None = None):
+    def __init__(self, archive: Archive, searcher: Searcher, params: SearchParams, data: _SearcherData | None = None,
+                 time_limit: float | None = None):
         self.archive = archive
         self.searcher = searcher
         self.data = data or _SearcherData(searcher)
@@ -589,9 +642,12 @@ class _Search:
         self.other_readings: list[readings.OtherReading] = []
         self.tiers: list[wq.Query] = []  # the written-form clauses of the query in force
         # Counting every match (total, facets) has its own budget, as collecting hits has.
-        self.count_deadline = time.monotonic() + setting("search_time_limit")
+        self.time_limit = setting("search_time_limit") if time_limit is None else time_limit
+        self.count_deadline = time.monotonic() + self.time_limit
         self.postings = RequestPostings(searcher, self.data.live, self.count_deadline)
         self._collected = None
+        self.collect_at_least = 0  # Archive.ranked: collect this many hits, whatever the page
+        self.hits_results = None
 
     def run(self) -> SearchResult:
         params = self.params
@@ -615,6 +671,7 @@ class _Search:
                     relaxed_results.top_n = hits_results.top_n + [
                         item for item in relaxed_results.top_n if item[1] not in first]
                 query, hits_results, relaxed = relaxed_query, relaxed_results, True
+        self.hits_results = hits_results
         facets = self._facets(query, hits_results)
         start = (params.page - 1) * params.per_page
         page_hits = hits_results[start: start + params.per_page]
@@ -698,7 +755,7 @@ class _Search:
 
     def _collect(self, query: wq.Query, with_facet_selection: bool, at_least: int = 0):
         params = self.params
-        limit = max(params.page * params.per_page, at_least)
+        limit = max(params.page * params.per_page, at_least, self.collect_at_least)
         if params.sort == "relevance" and not isinstance(query, wq.Every):
             results = self._scored_from_postings(query, with_facet_selection, limit)
             if results is not None:
@@ -716,7 +773,7 @@ class _Search:
         )
         # Filters go into the query (see _filtered), not into the collector: Whoosh's
         # TimeLimitCollector bypasses a wrapped FilterCollector's checks.
-        timed = _DeadlineCollector(collector, timelimit=setting("search_time_limit"))
+        timed = _DeadlineCollector(collector, timelimit=self.time_limit)
         filtered = self._filtered_query(query, with_facet_selection)
         try:
             self.searcher.search_with_collector(self._driven(filtered, query, with_facet_selection), timed)
@@ -779,30 +836,31 @@ class _Search:
         offsets = {id(sub): offset for sub, offset in self.searcher.leaf_searchers()}
         return KnownMatches(filtered, sorted(docs), offsets)
 
-    def _matched(self, query: wq.Query, with_facet_selection: bool):
+    def _matched(self, query: wq.Query, with_facet_selection: bool, with_sources: bool = True):
         """Every matching document number, filters applied (memoised for this request)."""
-        docs = self._matched_in_time(query, with_facet_selection)
+        docs = self._matched_in_time(query, with_facet_selection, with_sources)
         if docs is None:
             # Out of time: count what the hits' collection saw, and say the figures are partial.
             self._cut_short()
             docs = frozenset(docnum for _, docnum in self._collected.top_n) if self._collected else frozenset()
         return docs
 
-    def _matched_in_time(self, query: wq.Query, with_facet_selection: bool):
+    def _matched_in_time(self, query: wq.Query, with_facet_selection: bool, with_sources: bool = True):
         """The matching document numbers, or None once the time limit has passed."""
         try:
-            return self.postings.docs(self._filtered_query(query, with_facet_selection))
+            return self.postings.docs(self._filtered_query(query, with_facet_selection, with_sources))
         except TimeLimit:
             return None
 
-    def _filtered_query(self, query: wq.Query, with_facet_selection: bool) -> wq.Query:
-        """`query` with this request's date filters: one object per query and filter, so that
+    def _filtered_query(self, query: wq.Query, with_facet_selection: bool, with_sources: bool = True) -> wq.Query:
+        """`query` with this request's date and source filters: one object per query and filter, so that
         its matches are found once (RequestPostings memoises them by query)."""
-        # Without a year or month selection both filters are the same.
-        key = (id(query), with_facet_selection and self._facets_need_own_pass())
+        # Without a year or month selection both filters are the same; so without a source.
+        with_sources = with_sources or not self.params.sources
+        key = (id(query), with_facet_selection and self._facets_need_own_pass(), with_sources)
         memo = self.__dict__.setdefault("_filtered_memo", {})
         if key not in memo:
-            memo[key] = (query, _filtered(query, _date_filter(self.params, with_facet_selection)))
+            memo[key] = (query, _filtered(query, _date_filter(self.params, with_facet_selection, with_sources)))
         return memo[key][1]
 
     def _facets_need_own_pass(self) -> bool:
@@ -820,6 +878,9 @@ class _Search:
             year = month[:4] if month != UNDATED else UNDATED
             years[year] = years.get(year, 0) + count
         selected_year = params.year or (params.month[:4] if params.month else None)
+        # Sources: narrowed by every filter but their own, so that each still shows its count
+        # while one is chosen (as years do).
+        sources = self.data.source_counts(self._matched(query, with_facet_selection=True, with_sources=False))
         return Facets(
             year=[FacetValue(y, c) for y, c in sorted(years.items(), reverse=True) if y != UNDATED],
             month=[
@@ -828,6 +889,7 @@ class _Search:
                 if m != UNDATED and (selected_year is None or m.startswith(selected_year))
             ],
             undated=years.get(UNDATED, 0),
+            source=[FacetValue(s, c) for s, c in sorted(sources.items(), key=lambda item: (-item[1], item[0]))],
         )
 
     def _hit(self, hit) -> Hit:
@@ -839,6 +901,7 @@ class _Search:
             score=round(hit.score, 4) if isinstance(hit.score, (int, float)) else None,  # None: sorted by date
             snippet=self._snippet(hit, fields["body"]),
             url=article_url(fields["id"]),
+            source=fields.get("source") or None,
         )
 
     def _body_chars(self, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
@@ -896,11 +959,12 @@ def _lead(text: str, chars: int) -> str:
 
 
 class _SearcherData:
-    """Per-searcher data that no request should recompute: each document's month, the
-    documents in date order."""
+    """Per-searcher data that no request should recompute: each document's month and source,
+    the documents in date order."""
 
     def __init__(self, searcher: Searcher):
         self.searcher = searcher
+        self._sources: tuple[list[str], np.ndarray | None] | None = None
         self._months: list[str] | None = None
         self._month_numbers: tuple[list[str], np.ndarray] | None = None
         self._every_counts: dict[str, int] | None = None
@@ -948,6 +1012,29 @@ class _SearcherData:
         labels, numbers = self._month_numbers
         counts = np.bincount(numbers[docs.mask[: len(numbers)]], minlength=len(labels))
         return {labels[n]: int(counts[n]) for n in np.flatnonzero(counts).tolist()}
+
+    def source_counts(self, docs: DocSet | Iterable[int]) -> dict[str, int]:
+        """Articles per source among `docs`, counted as months are; {} for an index built before
+        the source field had a column (run `searchapp reindex`)."""
+        if self._sources is None:
+            field = self.searcher.schema["source"] if "source" in self.searcher.schema else None
+            if field is None or not field.column_type:
+                self._sources = [], None
+            else:
+                names = [_decode_term(value) for value in self.searcher.reader().column_reader("source")]
+                labels = sorted(set(names))
+                number = {label: n for n, label in enumerate(labels)}
+                self._sources = labels, np.array([number[name] for name in names], dtype=np.int64)
+        labels, numbers = self._sources
+        if numbers is None:
+            return {}
+        if isinstance(docs, DocSet):
+            chosen = numbers[docs.mask[: len(numbers)]]
+        else:  # the hits of a search cut short
+            chosen = numbers[np.fromiter(docs, dtype=np.int64)]
+        counts = np.bincount(chosen, minlength=len(labels))
+        # "" is the column's value for an article without a source: no facet value.
+        return {labels[n]: int(counts[n]) for n in np.flatnonzero(counts).tolist() if labels[n]}
 
 
 def _decode_term(value) -> str:

@@ -142,7 +142,8 @@ def _looks_like_text(text: str) -> bool:
 
 
 def read_seed_file(path: Path, report: ReadReport) -> Article | None:
-    """One `seeds/*.txt` file: optional `date YYYY-MM-DD` header, id from the file name."""
+    """One `seeds/*.txt` file: optional `date YYYY-MM-DD` header, id from the file name, source
+    from the folder's name."""
     where = str(path)
     data = path.read_bytes()
     text = _decode(data, where, report)
@@ -156,7 +157,8 @@ def read_seed_file(path: Path, report: ReadReport) -> Article | None:
             date = header.group(1)
         else:
             report.repair(where, f"impossible date {header.group(1)!r}; indexed as undated")
-    article = make_article(path.stem, text, date=date)
+    # A seed file names no source; its folder does (the contract's rule for seeds).
+    article = make_article(path.stem, text, date=date, source=path.absolute().parent.name)
     if article is None:
         report.skip(where, "no article text (empty, or only page furniture)")
     return article

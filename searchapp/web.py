@@ -12,13 +12,15 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request, stream_with_context, url_for
 from werkzeug.exceptions import HTTPException
 
 from . import openapi
-from .config import default_index_dir
+from .config import default_index_dir, setting
 from .errors import SearchappError
-from .pages import build_article_page, build_search_page
+from .export import FORMATS, check_format, start_export
+from .feed import MEDIA_TYPE, build_feed
+from .pages import article_link, build_article_page, build_search_page, feed_url, search_url
 from .search import Archive, parse_params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +68,8 @@ def create_app(config: Mapping | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         static_url_path="/static",
     )
-    app.config.from_mapping(INDEX_DIR=str(default_index_dir()))
+    # EXPORT_CAP: most rows one /api/export writes (setting `export_cap`).
+    app.config.from_mapping(INDEX_DIR=str(default_index_dir()), EXPORT_CAP=setting("export_cap"))
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
@@ -92,7 +95,8 @@ def archive() -> Archive:
 def search_page():
     params = parse_params(request.args)
     result = archive().search(params)
-    page = build_search_page(params, result, url_for("web.search_page"))
+    page = build_search_page(params, result, url_for("web.search_page"), feed_base=url_for("web.feed"),
+                             export_base=url_for("web.api_export"))
     return render_template("search.html", page=page, q=params.q, autofocus=True)
 
 
@@ -104,12 +108,45 @@ def article_page(article_id: str):
     return render_template("article.html", page=page, q=q)
 
 
+@web.get("/feed.atom")
+def feed():
+    """An Atom feed of the search's newest dated matches (feed.py says which and why)."""
+    params = parse_params(request.args)
+    root = request.url_root.rstrip("/")
+    xml = build_feed(
+        archive(), params,
+        self_url=feed_url(root + url_for("web.feed"), params),
+        page_url=search_url(root + url_for("web.search_page"), params, sort="newest"),
+        article_url=lambda hit, with_query: root + article_link(hit.url, params.q if with_query else ""),
+    )
+    return current_app.response_class(xml, content_type=f"{MEDIA_TYPE}; charset=utf-8")
+
+
 # --- the JSON API -----------------------------------------------------------------------------
 
 
 @web.get("/api/search")
 def api_search():
     return jsonify(archive().search(parse_params(request.args)).to_json())
+
+
+@web.get("/api/export")
+def api_export():
+    """Every match, up to EXPORT_CAP, streamed as CSV or JSON Lines (export.py)."""
+    export_format = check_format(request.args.get("format"))
+    params = parse_params(request.args)
+    root = request.url_root.rstrip("/")
+    cap = int(current_app.config["EXPORT_CAP"])
+    export = start_export(archive(), params, export_format, cap, url=lambda hit: root + hit.url)
+    headers = {
+        "Content-Disposition": f'attachment; filename="cautare.{export_format}"',
+        "X-Export-Total": str(export.result.total),
+        "X-Export-Cap": str(cap),
+        "X-Export-Truncated": "true" if export.truncated else "false",
+        "X-Export-Partial": "true" if export.partial else "false",
+    }
+    return current_app.response_class(stream_with_context(export.lines()), content_type=FORMATS[export_format],
+                                      headers=headers)
 
 
 @web.get("/api/articles/<path:article_id>")
@@ -131,7 +168,8 @@ def healthz():
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    # A feed reader gets the API's JSON error too, not a page.
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/feed.atom")
 
 
 def handle_error(exc: Exception):

@@ -295,9 +295,9 @@ def test_did_you_mean_prefers_fewer_edits_to_a_more_frequent_word(tmp_path):
 def test_json_shape_follows_the_contract(archive):
     data = run(archive, q="rachete").to_json()
     assert {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"} <= set(data)
-    assert set(data["facets"]) == {"year", "month", "undated"}
+    assert set(data["facets"]) == {"year", "month", "undated", "source"}  # source: issue 20
     hit = data["hits"][0]
-    assert set(hit) == {"id", "title", "date", "score", "snippet", "url"}
+    assert set(hit) == {"id", "title", "date", "score", "snippet", "url", "source"}
     assert hit["url"] == f"/articol/{hit['id']}"
     json.dumps(data)
 

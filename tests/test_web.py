@@ -63,11 +63,12 @@ def test_api_search_has_the_contracts_shape(client):
     assert data["total"] == 25 and len(data["hits"]) == 10
     assert isinstance(data["took_ms"], float)
     for hit in data["hits"]:
-        assert set(hit) == {"id", "title", "date", "score", "snippet", "url"}
+        assert set(hit) == {"id", "title", "date", "score", "snippet", "url", "source"}  # source: issue 20
         assert hit["url"] == "/articol/" + hit["id"]
         assert "<mark>" in hit["snippet"]
-    assert set(data["facets"]) == {"year", "month", "undated"}
-    assert all(set(f) == {"value", "count"} for f in data["facets"]["year"] + data["facets"]["month"])
+    assert set(data["facets"]) == {"year", "month", "undated", "source"}
+    assert all(set(f) == {"value", "count"} for f in data["facets"]["year"] + data["facets"]["month"]
+               + data["facets"]["source"])
     assert data["facets"]["undated"] == 2
     assert data["suggestion"] is None
 
@@ -248,10 +249,10 @@ def test_openapi_lists_every_api_route_and_parameter(app, openapi_doc):
     assert openapi_doc["openapi"].startswith("3.")
     # Path parameters by position: Flask's <path:article_id> is the document's {id}.
     routes = {re.sub(r"<[^>]+>", "{}", rule.rule) for rule in app.url_map.iter_rules()
-              if rule.rule.startswith("/api/") or rule.rule == "/healthz"}
+              if rule.rule.startswith("/api/") or rule.rule in ("/healthz", "/feed.atom")}
     assert routes == {re.sub(r"\{[^}]+\}", "{}", path) for path in openapi_doc["paths"]}
     names = {p["name"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort", "literal"}
+    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort", "literal", "source"}
     by_name = {p["name"]: p["schema"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
     assert by_name["per_page"]["anyOf"][0]["maximum"] == setting("max_per_page")
     assert by_name["page"]["anyOf"][0]["maximum"] == setting("max_page")
