@@ -721,14 +721,15 @@ class _Search:
             return node
         typed = str(node.child.text).split(analysis.FORM_SEPARATOR, 1)[-1]
         forms, other = readings.preferred(reader, typed)
+        wanted = (node.child.fieldname, node.child.text) not in negated
+        if wanted and other and all(o.word != other.word for o in self.other_readings):
+            self.other_readings.append(other)
         if not forms:
             return wq.NullQuery
         terms = [wq.Term("exact", analysis.form_term(form)) for form in forms]
         tier = terms[0] if len(terms) == 1 else wq.Or(terms)
-        if (node.child.fieldname, node.child.text) not in negated:
+        if wanted:
             tiers.append(tier)
-            if other and all(o.word != other.word for o in self.other_readings):
-                self.other_readings.append(other)
         return wq.ConstantScoreQuery(tier, score=node.score)
 
     def _tier_counts(self) -> np.ndarray | None:
