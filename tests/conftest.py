@@ -56,7 +56,7 @@ def pytest_collection_modifyitems(config, items):
 
     if os.environ.get("SEARCHAPP_SOLR_URL"):
         return
-    skip = pytest.mark.skip(reason="SEARCHAPP_SOLR_URL is not set (start a cluster: eval \"$(scripts/solrcloud start)\")")
+    skip = pytest.mark.skip(reason="SEARCHAPP_SOLR_URL is not set (start one: export \"$(scripts/solrcloud start)\")")
     for item in items:
         if "solr" in item.keywords:
             item.add_marker(skip)
