@@ -2,9 +2,9 @@
 written from `searchapp.analysis` when it is uploaded (never a copy kept by hand).
 
 The Whoosh chain drops a word when its folded form is a stop word (`și`, `şi` and `si` alike).
-The Solr chain runs its stop filter before folding, so that one list serves the folded field and
-the one that keeps diacritics: it holds every Romanian spelling of each stop word (`atât`,
-`atat`, `atît`, ...) that `analysis.is_stop_word` calls one.
+The configset's folded fields fold first too, but its `exact` field keeps diacritics and Lucene
+has no stop filter that tests a folded form: so the list holds every Romanian spelling of each
+stop word (`atât`, `atat`, `atît`, ...) that `analysis.is_stop_word` calls one, and serves both.
 """
 
 from __future__ import annotations
