@@ -48,3 +48,15 @@ def corpus_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"corpus file {path} not present")
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `solr` need a SolrCloud (scripts/test starts one): skipped without one."""
+    import os
+
+    if os.environ.get("SEARCHAPP_SOLR_URL"):
+        return
+    skip = pytest.mark.skip(reason="SEARCHAPP_SOLR_URL is not set (start one: export \"$(scripts/solrcloud start)\")")
+    for item in items:
+        if "solr" in item.keywords:
+            item.add_marker(skip)
