@@ -154,8 +154,9 @@ def compare_chains(corpus: Path, count: int, examples: int) -> None:
             form = urllib.parse.urlencode({"analysis.fieldname": "body,exact", "analysis.fieldvalue": text}).encode()
             fields = call(f"/{name}/analysis/field", form, "application/x-www-form-urlencoded")["analysis"]["field_names"]
             ours = {"body": [t["text"] for t in fields["body"]["index"][-1]],
-                    "exact": [t["text"].translate(analysis.CEDILLA_TO_COMMA) for t in fields["exact"]["index"][-1]]}
-            theirs = {"body": analysis.match_terms(text), "exact": [t.text for t in exact(text)]}
+                    "exact": [t["text"] for t in fields["exact"]["index"][-1]]}
+            theirs = {"body": analysis.match_terms(text),
+                      "exact": [t.text.split(analysis.FORM_SEPARATOR, 1)[1].lower() for t in exact(text)]}
             for field, result in results.items():
                 result[0] += ours[field] == theirs[field]
                 result[1] += len(theirs[field])
