@@ -9,9 +9,9 @@ Four comparisons, each over the distinct words of the vocabulary:
 * `folded, each chain's own folding`: Lucene's ASCIIFoldingFilter then Lucene's stemmer (the
   configset's folded field) against the Whoosh chain (unidecode, then PyStemmer): the terms the
   two engines index for the same word.
-* `unfolded`: the words with their diacritics, comma-below ș/ț (what the Whoosh chain's `exact`
-  field stems), and again with ș/ț given to Lucene as the cedilla ş/ţ that its Snowball release
-  knows (what the configset's `exact` field does).
+* `unfolded`: the words with their diacritics, comma-below ș/ț, and again with ș/ț given to
+  Lucene as the cedilla ş/ţ that its Snowball release knows (neither engine's `exact` field
+  stems any more: it holds written forms, readings.py; kept to show where the releases differ).
 * `unfolded, Lucene vs the reference output`: Lucene's stem against Snowball's published
   `output.txt` for the same words (PyStemmer is that release's C code).
 
