@@ -31,7 +31,7 @@ SETTINGS = {
         Setting("correct_below_docs", 50, "A word that at most this many articles have may be corrected to a "
                 "far more frequent one (spelling.py: `Iohanis` -> `Iohannis`)."),
         Setting("correction_ratio", 20, "How many times more articles a correction of a known word must have."),
-        Setting("autocorrect_share", 0.05, "A query is searched as corrected at once when as typed it finds fewer "
+        Setting("autocorrect_share", 0.01, "A query is searched as corrected at once when as typed it finds fewer "
                 "than this share of what its correction finds (or nothing)."),
         Setting("similar_articles", 5, "Similar articles listed on an article page."),
         Setting("max_sources", 50, "Most `source=` values one search accepts."),
