@@ -231,11 +231,11 @@ _MARKER = (r"(?:mai\s+)?(?:cite[sșş]te|citi[tțţ]i|vezi|v[aă]\s+recomand[aă
            r"\s+[sșş]i\b")
 _HEADLINE_START = r"(?-i:[\"'„“«(]?[A-ZĂÂÎȘȚŞŢ0-9])"
 # The whole line is the marker: the headlines follow on the next lines.
-_BARE = re.compile(rf"^{_MARKER}\s*:?[\s\-–]*$", re.IGNORECASE)
+_BARE = re.compile(rf"^{_MARKER}\s*[:.…]*[\s\-–]*$", re.IGNORECASE)
 # A link: the marker with a colon, or followed by a capitalised headline; at the start of a
-# line, after a sentence, or in brackets.
+# line, after a sentence, or in brackets; anywhere when a colon and a capital follow it.
 _LINK = re.compile(
-    rf"(?:^|(?<=[.!?…\"”'’)])\s+|[(\[]\s*)(?P<marker>{_MARKER})"
+    rf"(?:^|(?<=[.!?…\"”'’)])\s*|[(\[]\s*|\s+(?={_MARKER}\s*:\s*{_HEADLINE_START}))(?P<marker>{_MARKER})"
     rf"(?:\s*:\s*|\s+(?={_HEADLINE_START})|\s*$)",
     re.IGNORECASE,
 )

@@ -233,6 +233,11 @@ RELATED_LINKS = [
     ("Vezi și: Victor Ponta recunoaște că se află în spatele PRU: Ce strategie a pus la cale", ""),
     ("Citiți și\u00a0Se scumpește RCA-ul pentru mașini cu motoare mari", ""),
     ("Vezi si: Lovitura fatală pentru Tăriceanu? .", ""),
+    ("Citește și..", ""),  # fn-gandulinfo-61ca8ef3f9
+    # after a word, with a colon and a headline (fn-stiripesurse-16a8f5bdb8, fn-ziarecom-e5fde3edef)
+    ("dosar penal, după denunţul unui jurnalist Vezi şi:\u00a0Deputat PSD, ATAC dur la Rareş Bogdan",
+     "dosar penal, după denunţul unui jurnalist"),
+    ("transmite News.ro.Citeste si Motiune in Parlament impotriva Guvernului Grindeanu", "transmite News.ro."),
     # dcnews's placeholder and time stamp; the article goes on after it (fn-dcnews-0fd2089806)
     ("procurorului șef al DNA. [citeste si] 05 Martie, 14:33 Printre lucrurile pe care ministrul i le-a reproșat",
      "procurorului șef al DNA. Printre lucrurile pe care ministrul i le-a reproșat"),
@@ -253,6 +258,8 @@ PROSE = [
     "eculatiile pe piețele monetare (lista e lungă – mai citiți și voi, nu vă dau eu mură în gură!)",
     "6 Vezi şi L. Voinea, „The post-crisis Phillips Curve and its Implications”, SUERF Policy Note",
     "Dacă vreți, citiți și raportul complet. Vezi și capitolul trei.",
+    "„Citeşte acolo! Citeşte şi mie, arată ce-i greşit”, îi spune elevul",  # fn-puterea-89710eab1e
+    "Când vezi şi: ce, cum, cât",
 ]
 
 
