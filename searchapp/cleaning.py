@@ -170,19 +170,21 @@ def _plausibility(line: str) -> int:
 
 
 def repair_mojibake(text: str) -> str:
-    """Repair UTF-8 that was decoded with a wrong code page, line by line, with ftfy's encoding
-    fixes; a line's repair is kept only when it reads more like Romanian than the line did.
+    """Repair UTF-8 that was decoded with a wrong code page: each garbled word, then each line
+    still garbled, with ftfy's encoding fixes (and, for words, the code pages ftfy does not try
+    on them); a repair is kept only when it reads more like Romanian than what it replaces.
 
     The check matters: ftfy reads `deformată»“` (clean) as cp1250 mojibake and would make it
-    `deformat㻓`; it leaves text it cannot explain as it is (a line garbled through two code
-    pages, or through one it does not know, such as ISO-8859-5 or HP Roman-8)."""
+    `deformat㻓`. Alone, ftfy leaves words garbled through a code page it does not try on them
+    (ISO-8859-5, HP Roman-8, PT154, ...), hence the others; text garbled through two code pages
+    stays as it is."""
     if not _MAYBE_GARBLE.search(text) or not _GARBLE.search(text):
         return text
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if _GARBLE.search(line):
             # Word by word first: one word garbled through a code page ftfy does not know
-            # (`profitДғ`, kz1048) defeats a whole-line repair, and a whole-line repair can
+            # (`profitДғ`, PT154) defeats a whole-line repair, and a whole-line repair can
             # make a word worse (`CriХ\x9eana`, ISO-8859-5, to `CriХžana`). Then the whole
             # line, for garble that spans words.
             line = _WORD.sub(_repaired_word, line)
@@ -250,12 +252,6 @@ _BRACKETED = re.compile(rf"\[\s*{_MARKER}\s*\]\s*(?:\d{{1,2}} [A-Za-z]+, \d{{1,2
 # Every marker starts with one of these; a text or line without any is not searched further.
 _MARKER_WORDS = re.compile(r"\b(?:[Cc][Ii][Tt][EeIi]|[Vv][Ee][Zz][Ii])")
 
-
-def _may_have_markers(text: str) -> bool:
-    # Substring tests first: on the corpus 7 times faster than the regex over every text.
-    quick = any(word in text for word in ("cit", "Cit", "CIT", "vezi", "Vezi", "VEZI"))
-    return quick and bool(_MARKER_WORDS.search(text))
-
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'”’]?\s+[\"'„“«(]?[A-ZĂÂÎȘȚŞŢ])")
 # At most this many headline lines follow a marker on a line of its own (the corpus has 1-5).
 MAX_LISTED_HEADLINES = 8
@@ -290,6 +286,10 @@ def strip_related_links(lines: list[str]) -> list[str]:
     return kept
 
 
+def _may_have_markers(text: str) -> bool:
+    # Substring tests first: on the corpus 7 times faster than the regex over every text.
+    quick = any(word in text for word in ("cit", "Cit", "CIT", "vezi", "Vezi", "VEZI"))
+    return quick and bool(_MARKER_WORDS.search(text))
 
 
 def _strip_inline_links(line: str) -> str:
