@@ -122,7 +122,9 @@ def strip_furniture(text: str) -> tuple[str, str | None]:
             lines, folded = lines[:i], folded[:i]
             headline = _pop_headline(lines)
             break
-    kept = strip_related_links([line for line, fold in zip(lines, folded) if not _FURNITURE_LINE.match(fold)])
+    kept = [line for line, fold in zip(lines, folded) if not _FURNITURE_LINE.match(fold)]
+    if _may_have_markers(text):  # spares most articles a pass per line
+        kept = strip_related_links(kept)
     return _without_blank_runs("\n".join(kept)), headline
 
 
@@ -153,6 +155,10 @@ _GARBLE = re.compile(
     "|[ÂÃÄÅÈ][\u00a0-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
     "|â€|[≈ƒ√][\u00a0-\u00ff\u2013-\u201e]"
 )
+# A character class that every match of _GARBLE starts with: scanning a text for it alone was
+# 5 times faster than for _GARBLE, and most texts have none.
+_MAYBE_GARBLE = re.compile(
+    "[\u0080-\u009f\u0370-\u06ff\u10a0-\u10ff\u2e80-\u9fff\uac00-\ud7af\ue000-\uf8ffÂÃÄÅÈ€≈ƒ√]")
 # Romanian letters and typography: what a right repair gives back.
 _ROMANIAN = re.compile("[ăâîșțşţĂÂÎȘȚŞŢ„”–—]")
 
@@ -164,19 +170,21 @@ def _plausibility(line: str) -> int:
 
 
 def repair_mojibake(text: str) -> str:
-    """Repair UTF-8 that was decoded with a wrong code page, line by line, with ftfy's encoding
-    fixes; a line's repair is kept only when it reads more like Romanian than the line did.
+    """Repair UTF-8 that was decoded with a wrong code page: each garbled word, then each line
+    still garbled, with ftfy's encoding fixes (and, for words, the code pages ftfy does not try
+    on them); a repair is kept only when it reads more like Romanian than what it replaces.
 
     The check matters: ftfy reads `deformată»“` (clean) as cp1250 mojibake and would make it
-    `deformat㻓`; it leaves text it cannot explain as it is (a line garbled through two code
-    pages, or through one it does not know, such as ISO-8859-5 or HP Roman-8)."""
-    if not _GARBLE.search(text):
+    `deformat㻓`. Alone, ftfy leaves words garbled through a code page it does not try on them
+    (ISO-8859-5, HP Roman-8, PT154, ...), hence the others; text garbled through two code pages
+    stays as it is."""
+    if not _MAYBE_GARBLE.search(text) or not _GARBLE.search(text):
         return text
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if _GARBLE.search(line):
             # Word by word first: one word garbled through a code page ftfy does not know
-            # (`profitДғ`, kz1048) defeats a whole-line repair, and a whole-line repair can
+            # (`profitДғ`, PT154) defeats a whole-line repair, and a whole-line repair can
             # make a word worse (`CriХ\x9eana`, ISO-8859-5, to `CriХžana`). Then the whole
             # line, for garble that spans words.
             line = _WORD.sub(_repaired_word, line)
@@ -231,16 +239,19 @@ _MARKER = (r"(?:mai\s+)?(?:cite[sșş]te|citi[tțţ]i|vezi|v[aă]\s+recomand[aă
            r"\s+[sșş]i\b")
 _HEADLINE_START = r"(?-i:[\"'„“«(]?[A-ZĂÂÎȘȚŞŢ0-9])"
 # The whole line is the marker: the headlines follow on the next lines.
-_BARE = re.compile(rf"^{_MARKER}\s*:?[\s\-–]*$", re.IGNORECASE)
+_BARE = re.compile(rf"^{_MARKER}\s*[:.…]*[\s\-–]*$", re.IGNORECASE)
 # A link: the marker with a colon, or followed by a capitalised headline; at the start of a
-# line, after a sentence, or in brackets.
+# line, after a sentence, or in brackets; anywhere when a colon and a capital follow it.
 _LINK = re.compile(
-    rf"(?:^|(?<=[.!?…\"”'’)])\s+|[(\[]\s*)(?P<marker>{_MARKER})"
+    rf"(?:^|(?<=[.!?…\"”'’)])\s*|[(\[]\s*|\s+(?={_MARKER}\s*:\s*{_HEADLINE_START}))(?P<marker>{_MARKER})"
     rf"(?:\s*:\s*|\s+(?={_HEADLINE_START})|\s*$)",
     re.IGNORECASE,
 )
 # dcnews.ro leaves "[citeste si]" where its related-article box was, and a time stamp.
 _BRACKETED = re.compile(rf"\[\s*{_MARKER}\s*\]\s*(?:\d{{1,2}} [A-Za-z]+, \d{{1,2}}:\d{{2}}\s*)?", re.IGNORECASE)
+# Every marker starts with one of these; a text or line without any is not searched further.
+_MARKER_WORDS = re.compile(r"\b(?:[Cc][Ii][Tt][EeIi]|[Vv][Ee][Zz][Ii])")
+
 _SENTENCE_END = re.compile(r"[.!?](?=[\"'”’]?\s+[\"'„“«(]?[A-ZĂÂÎȘȚŞŢ])")
 # At most this many headline lines follow a marker on a line of its own (the corpus has 1-5).
 MAX_LISTED_HEADLINES = 8
@@ -275,8 +286,10 @@ def strip_related_links(lines: list[str]) -> list[str]:
     return kept
 
 
-# Every marker has one of these; a line without any (most lines) is not searched further.
-_MARKER_WORDS = re.compile(r"[Cc][Ii][Tt][EeIi]|[Vv][Ee][Zz][Ii]")
+def _may_have_markers(text: str) -> bool:
+    # Substring tests first: on the corpus 7 times faster than the regex over every text.
+    quick = any(word in text for word in ("cit", "Cit", "CIT", "vezi", "Vezi", "VEZI"))
+    return quick and bool(_MARKER_WORDS.search(text))
 
 
 def _strip_inline_links(line: str) -> str:

@@ -190,3 +190,16 @@ def test_a_first_reindex_of_an_empty_source_writes_no_index(runner, tmp_path):
     assert "binary file (NUL bytes)" in line  # the first reason it read nothing
     result = runner.invoke(main, ["stats", "--index", str(index_dir)])
     assert result.exit_code == 1 and "run `searchapp reindex`" in result.stderr
+
+
+def test_a_cp1250_jsonl_is_indexed_readable_and_said_so(runner, tmp_path):
+    """The issue's case: indexed as "Ploi toren�iale �n Ia�i", "0 skipped", and `Iasi` found nothing."""
+    source = tmp_path / "ploi.jsonl"
+    source.write_bytes(json.dumps({"id": "ploi", "text": "Ploi torenţiale în Iaşi."}, ensure_ascii=False).encode("cp1250"))
+    index_dir = str(tmp_path / "ix")
+    result = runner.invoke(main, ["reindex", "--index", index_dir, "--source", str(source)])
+    assert result.exit_code == 0, result.output
+    assert f"{source}: repaired: 1 line not UTF-8; re-decoded from cp1250" in result.output
+    found = json.loads(runner.invoke(main, ["search", "Iasi", "--json", "--index", index_dir]).output)
+    assert [hit["id"] for hit in found["hits"]] == ["ploi"]
+    assert "torenţiale în <mark>Iaşi</mark>" in found["hits"][0]["snippet"]

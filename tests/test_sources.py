@@ -198,10 +198,12 @@ def test_symlink_loop_is_skipped(tmp_path):
 
 # Short excerpts of real corpus articles (their ids), garbled as they are there.
 MOJIBAKE = [
-    ("Agen≈£ia americanƒÉ de evaluare financiarƒÉ Fitch Ratings", "Agenţia americană de evaluare financiară Fitch Ratings"),  # zfa-15538392, Mac Roman
+    # zfa-15538392, Mac Roman
+    ("Agen≈£ia americanƒÉ de evaluare financiarƒÉ Fitch Ratings", "Agenţia americană de evaluare financiară Fitch Ratings"),
     ("Preluarea В«Г®n cursВ» a Bancpost", "Preluarea «în curs» a Bancpost"),  # zfa-16637830, cp1251
     ("Un numÄ\x83r de 15 creditori", "Un număr de 15 creditori"),  # zfa-16166237, cp1252 / Latin-1
-    ("â€žConceptul Kids in Business este menit sÄƒ le dezvolte", "„Conceptul Kids in Business este menit să le dezvolte"),  # zfa-20336390
+    # zfa-20336390, cp1252
+    ("â€žConceptul Kids in Business este menit sÄƒ le dezvolte", "„Conceptul Kids in Business este menit să le dezvolte"),
     ("√éntr-un an √Æn care businessul", "Într-un an în care businessul"),  # zfa-20317486
 ]
 CLEAN_ROMANIAN = [
@@ -226,13 +228,19 @@ def test_clean_romanian_text_is_left_as_it_is(text):
 # (garbled line, what stays); real lines of the corpus, shortened.
 RELATED_LINKS = [
     # inline, after a sentence, with a colon (fn-adevarul-aa7a169026)
-    ("a declarat Tăriceanu, referindu-se la foştii săi colegi de partid. Vezi şi: Marea racolare. PNL a dat startul traseismului pentru locale",
+    ("a declarat Tăriceanu, referindu-se la foştii săi colegi de partid. Vezi şi: Marea racolare. PNL a dat startul "
+     "traseismului pentru locale",
      "a declarat Tăriceanu, referindu-se la foştii săi colegi de partid."),
     # on its own line (zfa-19722472, fn-stiripesurse-c163285b81, fn-informateca-483e4b9174)
-    ("Citeşte şi:  DESCHIDEREA DE ASTĂZI. Cum va merge bursa. O discuţie cu Christina Verchere, CEO OMV Petrom", ""),
+    ("Citeşte şi:  DESCHIDEREA DE ASTĂZI. Cum va merge bursa. O discuţie cu Christina Verchere, CEO OMV", ""),
     ("Vezi și: Victor Ponta recunoaște că se află în spatele PRU: Ce strategie a pus la cale", ""),
     ("Citiți și\u00a0Se scumpește RCA-ul pentru mașini cu motoare mari", ""),
     ("Vezi si: Lovitura fatală pentru Tăriceanu? .", ""),
+    ("Citește și..", ""),  # fn-gandulinfo-61ca8ef3f9
+    # after a word, with a colon and a headline (fn-stiripesurse-16a8f5bdb8, fn-ziarecom-e5fde3edef)
+    ("dosar penal, după denunţul unui jurnalist Vezi şi:\u00a0Deputat PSD, ATAC dur la Rareş Bogdan",
+     "dosar penal, după denunţul unui jurnalist"),
+    ("transmite News.ro.Citeste si Motiune in Parlament impotriva Guvernului Grindeanu", "transmite News.ro."),
     # dcnews's placeholder and time stamp; the article goes on after it (fn-dcnews-0fd2089806)
     ("procurorului șef al DNA. [citeste si] 05 Martie, 14:33 Printre lucrurile pe care ministrul i le-a reproșat",
      "procurorului șef al DNA. Printre lucrurile pe care ministrul i le-a reproșat"),
@@ -253,6 +261,8 @@ PROSE = [
     "eculatiile pe piețele monetare (lista e lungă – mai citiți și voi, nu vă dau eu mură în gură!)",
     "6 Vezi şi L. Voinea, „The post-crisis Phillips Curve and its Implications”, SUERF Policy Note",
     "Dacă vreți, citiți și raportul complet. Vezi și capitolul trei.",
+    "„Citeşte acolo! Citeşte şi mie, arată ce-i greşit”, îi spune elevul",  # fn-puterea-89710eab1e
+    "Când vezi şi: ce, cum, cât",
 ]
 
 
@@ -289,7 +299,8 @@ def test_jsonl_lines_in_a_legacy_encoding_are_re_decoded_and_said_so(tmp_path, e
     source = tmp_path / "ploi.jsonl"
     source.write_bytes(
         _jsonl_bytes([{"id": "u", "text": "Vremea în România: soare."}], "utf-8")
-        + _jsonl_bytes([{"id": "a", "text": "Ploi torenţiale în Iaşi."}, {"id": "b", "text": "Ţăranii din Bârlad."}], encoding))
+        + _jsonl_bytes([{"id": "a", "text": "Ploi torenţiale în Iaşi."},
+                        {"id": "b", "text": "Ţăranii din Bârlad."}], encoding))
     articles, report = read(source)
     assert articles["a"].text == "Ploi torenţiale în Iaşi." and articles["b"].text == "Ţăranii din Bârlad."
     assert [str(p) for p in report.problems] == [f"{source}: repaired: 2 lines not UTF-8; re-decoded from cp1250"]
@@ -311,7 +322,8 @@ def test_a_binary_jsonl_file_is_skipped_whole(tmp_path):
     source = tmp_path / "image.jsonl"
     source.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
     articles, report = read(source)
-    assert articles == {} and [str(p) for p in report.problems] == [f"{source}: skipped: binary file (NUL bytes), not JSON lines"]
+    assert articles == {}
+    assert [str(p) for p in report.problems] == [f"{source}: skipped: binary file (NUL bytes), not JSON lines"]
 
 
 CORPUS_CASES = {
