@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=40, help="queries of each kind, most written first")
     parser.add_argument("--queries", type=Path, help="JSON file of the query set: written if absent, read if present")
     parser.add_argument("--save-only", action="store_true", help="write the query set and stop")
+    parser.add_argument("--also", default="fată,pește,puțin,Putin",
+                        help="queries measured besides the set (the issue's examples), comma-separated")
     args = parser.parse_args(argv)
     archive = Archive(args.index)
     if args.queries and args.queries.exists():
@@ -100,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     runs = [("diacritics", "relevance", False), ("diacritics", "newest", False),
             ("names", "relevance", True), ("names", "newest", True)]
+    for q in filter(None, args.also.split(",")):
+        name = q[:1].isupper() and q.isascii()
+        got = [precision(archive, q, sort, case=name) for sort in ("relevance", "newest")]
+        print(f"{q}: P@10 relevance {got[0]}, newest {got[1]}")
     table: dict[str, dict[str, float | None]] = {}
     for kind, sort, case in runs:
         for row in queries[kind]:
