@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .config import setting
 from .search import SORTS
+from .suggest import DEFAULT_LIMIT, MAX_LIMIT
 
 NULLABLE_STRING = {"type": "string", "nullable": True}
 
@@ -53,6 +54,12 @@ SEARCH_PARAMETERS = [
     _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.", _date()),
     _parameter("sort", "Order of the hits: `relevance` (default), `newest` or `oldest`.",
                _padded("|".join(SORTS))),
+]
+
+SUGGEST_PARAMETERS = [
+    _parameter("q", "What has been typed so far: its last word is completed (a trailing space asks for "
+               "names that continue the last word).", {"type": "string", "maxLength": setting("max_query_chars")}),
+    _parameter("limit", f"Most suggestions (default {DEFAULT_LIMIT}).", _integer(1, MAX_LIMIT, DEFAULT_LIMIT)),
 ]
 
 SCHEMAS = {
@@ -129,6 +136,25 @@ SCHEMAS = {
             "source": NULLABLE_STRING,
         },
     },
+    "Suggestions": {
+        "type": "object",
+        "required": ["query", "suggestions"],
+        "properties": {
+            "query": {"type": "string"},
+            "suggestions": {
+                "type": "array",
+                "description": "the query with its last word completed as the articles write it "
+                               "(diacritics, capitals), or a name of several words; most articles first",
+                "items": {
+                    "type": "object",
+                    "required": ["text", "count"],
+                    "properties": {"text": {"type": "string"},
+                                   "count": {"type": "integer", "minimum": 1,
+                                             "description": "articles with the completed word or name"}},
+                },
+            },
+        },
+    },
     "Health": {
         "type": "object",
         "required": ["status", "articles"],
@@ -168,6 +194,18 @@ def document() -> dict:
                                                "(gunicorn's limit_request_line, 8190 bytes): an HTML page "
                                                "from the server, before the application sees the request.",
                                 "content": {"text/html": {"schema": {"type": "string"}}}},
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Suggestions as you type",
+                    "parameters": SUGGEST_PARAMETERS,
+                    "responses": {
+                        "200": _json("Suggestions", "Completions of the last word, most articles first."),
+                        "400": _error_response("A bad limit or a query over the length limit."),
                         "503": UNAVAILABLE,
                     },
                 }

@@ -34,6 +34,7 @@ from whoosh.searching import Results, Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from . import analysis
+from . import written_forms
 from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
@@ -437,6 +438,12 @@ class Archive:
         with self.searcher() as searcher:
             searcher.search(wq.Every(), limit=1)
             return searcher.doc_count()
+
+    def written_forms(self):
+        """The current index's table of written forms (`written_forms.py`), or None when it
+        was built without one."""
+        with self.searcher():
+            return written_forms.for_generation(self._generation)
 
     # -- search
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import openapi
+from . import openapi, suggest
 from .config import default_index_dir
 from .errors import SearchappError
 from .pages import build_article_page, build_search_page
@@ -24,8 +24,8 @@ from .search import Archive, parse_params
 ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE_KEY = "searchapp.archive"
 
-# No inline script or style anywhere, so the policy needs no 'unsafe-inline'; the pages use no
-# script at all (plain GET forms and links).
+# No inline script or style anywhere, so the policy needs no 'unsafe-inline'. The pages work
+# without script (plain GET forms and links); static/suggest.js only adds suggestions as you type.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -110,6 +110,12 @@ def article_page(article_id: str):
 @web.get("/api/search")
 def api_search():
     return jsonify(archive().search(parse_params(request.args)).to_json())
+
+
+@web.get("/api/suggest")
+def api_suggest():
+    q, limit = suggest.parse_suggest_params(request.args)
+    return jsonify(suggest.suggest(archive().written_forms(), q, limit).to_json())
 
 
 @web.get("/api/articles/<path:article_id>")
