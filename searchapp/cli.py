@@ -100,10 +100,12 @@ def _clear_progress(quiet: bool) -> None:
 @click.option("--from", "date_from", help="From date, YYYY-MM-DD (inclusive).")
 @click.option("--to", "date_to", help="To date, YYYY-MM-DD (inclusive).")
 @click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
+@click.option("--in", "in_field", help="title: the words must be in the title.")
 @index_option
 def search(query: str, as_json: bool, index_dir: Path, **options) -> None:
     """Search the index, as the API does, and print the results."""
-    raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), **options}
+    raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), "in": options.pop("in_field"),
+           **options}
     try:
         params = parse_params(raw)
     except SearchappError as exc:

@@ -8,7 +8,7 @@ tests/test_web.py checks the rest (every route listed, every response shape).
 from __future__ import annotations
 
 from .config import setting
-from .search import SORTS
+from .search import IN_FIELDS, SORTS
 from .suggest import DEFAULT_LIMIT, MAX_LIMIT
 
 NULLABLE_STRING = {"type": "string", "nullable": True}
@@ -54,6 +54,8 @@ SEARCH_PARAMETERS = [
     _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.", _date()),
     _parameter("sort", "Order of the hits: `relevance` (default), `newest` or `oldest`.",
                _padded("|".join(SORTS))),
+    _parameter("in", "`title`: the query's words must be in the title (each word, phrase and "
+               "exclusion applies to the title only).", _padded("|".join(IN_FIELDS))),
 ]
 
 SUGGEST_PARAMETERS = [
@@ -87,6 +89,8 @@ SCHEMAS = {
             "score": {"type": "number", "nullable": True, "description": "null when sorted by date"},
             "snippet": {"type": "string", "description": "HTML: the text escaped, <mark> around matches"},
             "url": {"type": "string", "description": "the article page, /articol/{id}"},
+            "title_html": {"type": "string", "description": "HTML: the title escaped, <mark> around the "
+                           "query's words (as in snippet)"},
         },
     },
     "FacetValue": {

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from .config import setting
 from .search import Article, Hit, SearchParams, SearchResult
+from .wording import count_phrase, format_int, format_seconds  # noqa: F401 (pages' names for them)
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
@@ -28,26 +29,6 @@ SORT_LABELS = {"relevance": "relevanță", "newest": "cele mai noi", "oldest": "
 
 
 # --- formatting -------------------------------------------------------------------------------
-
-
-def format_int(number: int) -> str:
-    """Romanian digit grouping: 40.514."""
-    return f"{number:,}".replace(",", ".")
-
-
-def count_phrase(total: int) -> str:
-    """`1 rezultat`, `12 rezultate`, `20 de rezultate` (Romanian adds "de" from 20 on)."""
-    if total == 0:
-        return "niciun rezultat"
-    if total == 1:
-        return "1 rezultat"
-    de = " de" if total % 100 == 0 or total % 100 >= 20 else ""
-    return f"{format_int(total)}{de} rezultate"
-
-
-def format_seconds(took_ms: float) -> str:
-    """`0,01 s`: seconds with a decimal comma."""
-    return f"{took_ms / 1000:.2f}".replace(".", ",") + " s"
 
 
 def format_date(iso: str | None) -> str:
@@ -83,6 +64,7 @@ def state_args(params: SearchParams) -> dict[str, str]:
         "sort": params.sort if params.sort != "relevance" else None,
         "per_page": str(params.per_page) if params.per_page != DEFAULT_PER_PAGE else None,
         "page": str(params.page) if params.page != 1 else None,
+        "in": params.in_field,
     }
     return {key: value for key, value in args.items() if value}
 
@@ -94,9 +76,11 @@ def search_url(base: str, params: SearchParams, **changes) -> str:
     return base + ("?" + urlencode(args) if args else "")
 
 
-def article_link(hit_url: str, q: str) -> str:
-    """The article page, carrying the query so that its matches are marked there."""
-    return hit_url + ("?" + urlencode({"q": q}) if q else "")
+def article_link(hit_url: str, state: str | SearchParams) -> str:
+    """The article page, carrying the search (`q` marks its matches there; the rest, filters
+    and page included, lets its back link return to the same results)."""
+    args = state_args(state) if isinstance(state, SearchParams) else {"q": state} if state else {}
+    return hit_url + ("?" + urlencode(args) if args else "")
 
 
 def safe_external_url(url: str | None) -> str | None:
@@ -158,6 +142,7 @@ class HitView:
     date: str | None
     date_label: str
     snippet: Markup
+    title_html: Markup = Markup("")
 
 
 @dataclass
@@ -194,31 +179,32 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str) -> 
     return SearchPage(
         params=params,
         result=result,
-        hits=[_hit_view(hit, params.q) for hit in result.hits],
+        hits=[_hit_view(hit, params) for hit in result.hits],
         summary=f"{count_phrase(result.total)}, {format_seconds(result.took_ms)}",
         years=_year_links(params, result, base),
         undated=_undated_link(params, result, base),
         months=_month_links(params, result, base),
         months_heading=_selected_year(params) if _selected_year(params) not in (None, UNDATED) else None,
         chips=(chips := _chips(params, base)),
-        clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None) if len(chips) > 1 else None,
+        clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None, in_field=None) if len(chips) > 1 else None,
         sorts=_sort_links(params, base),
         pagination=_pagination(params, total_pages, base) if total_pages > 1 and result.hits else None,
         suggestion_url=search_url(base, params, q=result.suggestion) if result.suggestion else None,
         first_page_url=search_url(base, params) if result.total and not result.hits else None,
-        hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page")},
-        hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page")},
+        hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page", "in")},
+        hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page", "in")},
         notices=_notices(result),
     )
 
 
-def _hit_view(hit: Hit, q: str) -> HitView:
+def _hit_view(hit: Hit, params: SearchParams) -> HitView:
     return HitView(
         title=hit.title,
-        url=article_link(hit.url, q),
+        url=article_link(hit.url, params),
         date=hit.date,
         date_label=format_date(hit.date),
         snippet=Markup(hit.snippet),  # trusted: built by the search layer, text escaped
+        title_html=Markup(hit.title_html) if hit.title_html else escape(hit.title),  # trusted, as the snippet
     )
 
 
@@ -273,6 +259,8 @@ def _chips(params: SearchParams, base: str) -> list[Chip]:
         chips.append(Chip(f"de la {format_short_date(params.date_from)}", search_url(base, params, date_from=None)))
     if params.date_to:
         chips.append(Chip(f"până la {format_short_date(params.date_to)}", search_url(base, params, date_to=None)))
+    if params.in_field == "title":
+        chips.append(Chip("doar în titlu", search_url(base, params, in_field=None)))
     return chips
 
 
@@ -337,7 +325,8 @@ class ArticlePage:
     similar: list[SimilarView]
 
 
-def build_article_page(article: Article, q: str, base: str) -> ArticlePage:
+def build_article_page(article: Article, q: str, base: str, params: SearchParams | None = None) -> ArticlePage:
+    """The article page; `params`, the search it was opened from, makes its back link."""
     if article.marked_text:
         # trusted: the search layer escaped the text and added only <mark> around whole words
         lines = [Markup(line) for line in article.marked_text.split("\n")]
@@ -349,7 +338,8 @@ def build_article_page(article: Article, q: str, base: str) -> ArticlePage:
         date_label=format_date(article.date),
         paragraphs=[line for line in lines if line.strip()],
         marked=bool(article.marked_text),
-        back_url=search_url(base, SearchParams(q=q)) if q else base,
+        back_url=(search_url(base, params, page=params.page) if params and state_args(params)
+                  else search_url(base, SearchParams(q=q)) if q else base),
         external_url=safe_external_url(article.link),
         similar=[SimilarView(s.title, s.url, s.date, format_date(s.date)) for s in article.similar],
     )

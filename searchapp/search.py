@@ -68,6 +68,10 @@ class SearchParams:
     date_from: str | None = None  # "YYYY-MM-DD", inclusive
     date_to: str | None = None
     sort: str = "relevance"
+    in_field: str | None = None  # "title": the query's words must be in the title (`in=title`)
+
+
+IN_FIELDS = ("title",)
 
 
 def parse_params(args: Mapping[str, object]) -> SearchParams:
@@ -87,6 +91,9 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
     sort = _optional(args.get("sort")) or "relevance"
     if sort not in SORTS:
         raise BadParameter("sort", f"{sort!r} is not a sort order; use one of {', '.join(SORTS)}")
+    in_field = _optional(args.get("in"))
+    if in_field is not None and in_field not in IN_FIELDS:
+        raise BadParameter("in", f"{in_field!r} is not a field to search in; use one of {', '.join(IN_FIELDS)}")
     return SearchParams(
         q=q,
         page=_int(args, "page", 1, 1, setting("max_page")),
@@ -96,6 +103,7 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
         date_from=date_from,
         date_to=date_to,
         sort=sort,
+        in_field=in_field,
     )
 
 
@@ -144,6 +152,7 @@ class Hit:
     score: float | None
     snippet: str
     url: str
+    title_html: str = ""  # the title escaped, with <mark> around the query's words (as snippet)
 
 
 @dataclass
@@ -350,6 +359,15 @@ def _bounded_prefixes(node: wq.Query, reader, cap: int | None = None) -> wq.Quer
         terms.sort(key=lambda t: -reader.doc_frequency(node.fieldname, t))
         terms = terms[:cap]
     return wq.Or([wq.Term(node.fieldname, t) for t in terms], boost=node.boost) if terms else wq.NullQuery
+
+
+def _only_in_field(query: wq.Query, fieldname: str) -> wq.Query:
+    """The query with only its clauses on `fieldname` (`in=title`): each word or phrase is
+    parsed for every search field at once, so the others' clauses go and the structure stays."""
+    def keep(node: wq.Query) -> wq.Query:
+        field = getattr(node, "fieldname", None)
+        return wq.NullQuery if field is not None and field != fieldname else node
+    return query.accept(keep).normalize()
 
 
 def _date_filter(params: SearchParams, with_facet_selection: bool) -> wq.Query | None:
@@ -579,6 +597,7 @@ class _Search:
         start = (params.page - 1) * params.per_page
         page_hits = hits_results[start: start + params.per_page]
         self._chars = self._body_chars(query, [h.docnum for h in page_hits])
+        self._title_words = self._words_of(query, "title")
         hits = [self._hit(h) for h in page_hits]
         return SearchResult(
             query=params.q,
@@ -599,6 +618,8 @@ class _Search:
         if not text.strip() or text.strip() == "*":
             return wq.Every()
         parsed = self.archive.parse(text, relaxed=relaxed)
+        if self.params.in_field:
+            parsed = _only_in_field(parsed, self.params.in_field)
         # `max_prefix_terms` is the budget of the whole query, shared by its prefixes (and their
         # fields): eight two-letter prefixes expanded to 200 terms each took 7 s on 2,000
         # articles (bench/load.py --worst-queries, RELIABILITY.md).
@@ -740,7 +761,21 @@ class _Search:
             score=round(hit.score, 4) if isinstance(hit.score, (int, float)) else None,  # None: sorted by date
             snippet=self._snippet(hit, fields["body"]),
             url=article_url(fields["id"]),
+            title_html=self._marked_title(fields["title"]),
         )
+
+    def _words_of(self, query: wq.Query, fieldname: str) -> frozenset[str]:
+        terms = query.existing_terms(self.searcher.reader(), phrases=True, expand=True, fieldname=fieldname)
+        return frozenset(_decode_term(text) for _f, text in terms)
+
+    def _marked_title(self, title: str) -> str:
+        """The title as HTML, its query words marked: a title is short, so it is analysed
+        again (the title field stores positions, not characters)."""
+        marked = None
+        if self._title_words:
+            marked = highlight(title, self._title_words, self.searcher.schema["title"].analyzer,
+                               WholeFragmenter(charlimit=None), MarkFormatter(), top=1)
+        return marked or html.escape(title, quote=False)
 
     def _body_chars(self, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
         """(start, end) of every query word's occurrences in each hit's body, from the postings."""
