@@ -77,17 +77,17 @@ def suggest(table: WrittenForms | None, q: str, limit: int = DEFAULT_LIMIT) -> S
     for first in range(len(words) - (1 if q[-1].isspace() else 2) + 1):
         typed = " ".join(words[first:]) + (" " if q[-1].isspace() else "")
         prefix = q[:start + _offset(tail.group(), first)]
-        candidates += [(prefix, entry) for entry in table.completions(typed, limit)]
+        candidates += [(prefix, entry) for entry in table.completions(typed, 2 * limit)]
     if not q[-1].isspace():
         last = q[:start + _offset(tail.group(), len(words) - 1)]
-        candidates += [(last, entry) for entry in table.completions(words[-1], limit, _useful)]
-    seen: set[str] = set()
+        candidates += [(last, entry) for entry in table.completions(words[-1], 2 * limit, _useful)]
+    found: dict[str, Suggestion] = {}
     for prefix, entry in candidates:
-        text = prefix + entry.form
-        if text.casefold() not in seen:
-            seen.add(text.casefold())
-            result.suggestions.append(Suggestion(text, entry.count))
-    del result.suggestions[limit:]
+        found.setdefault((prefix + entry.form).casefold(), Suggestion(prefix + entry.form, entry.count))
+    # A name never written without its next word (`Kim Jong`, always `Kim Jong Un`) says less.
+    result.suggestions = [s for key, s in found.items()
+                          if not any(other.startswith(key + " ") and found[other].count >= s.count for other in found)]
+    del result.suggestions[limit:]  # (twice as many asked for: some names drop out)
     return result
 
 
