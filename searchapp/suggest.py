@@ -96,5 +96,5 @@ def _offset(tail: str, word: int) -> int:
     return sum(len(w) + 1 for w in tail.split(" ")[:word])
 
 
-def _useful(entry: Entry) -> bool:
-    return " " in entry.key or not analysis.is_stop_word(entry.key)
+def _useful(key: str) -> bool:
+    return " " in key or not analysis.is_stop_word(key)

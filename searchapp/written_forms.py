@@ -227,14 +227,13 @@ class WrittenForms:
         start, end = int(self._form_starts[i]), int(self._form_starts[i + 1])
         return [(self._form(j), int(self._form_counts[j])) for j in range(start, end)]
 
-    def completions(self, prefix: str, limit: int = 10, keep=lambda entry: True) -> list[Entry]:
+    def completions(self, prefix: str, limit: int = 10, keep=lambda key: True) -> list[Entry]:
         """The entries whose key starts with the folded `prefix`, most articles first (ties:
-        alphabetical), those `keep` accepts."""
+        alphabetical), those whose key `keep` accepts."""
         folded = key_of(prefix) + (" " if prefix[-1:].isspace() and prefix.strip() else "")
         target = folded.encode("utf-8")
         lo, hi = self._bisect(target), self._bisect(target + UPPER_BOUND)
         counts = self._counts[lo:hi]
-        found: list[Entry] = []
         wanted = limit
         while True:
             if len(counts) > 4 * wanted:
@@ -243,9 +242,14 @@ class WrittenForms:
                 order = best[np.lexsort((best, -counts[best]))]
             else:
                 order = np.lexsort((np.arange(len(counts)), -counts))
-            found = [entry for entry in (self._entry(lo + int(i)) for i in order) if keep(entry)]
-            if len(found) >= limit or len(order) == len(counts):
-                return found[:limit]
+            found = []
+            for i in order.tolist():
+                if keep(self._key(lo + i).decode("utf-8")):
+                    found.append(self._entry(lo + i))
+                    if len(found) == limit:
+                        return found
+            if len(order) == len(counts):
+                return found
             wanted *= 4  # `keep` refused many: look further
 
 
