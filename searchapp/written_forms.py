@@ -72,8 +72,10 @@ def document_forms(*texts: str) -> set[str]:
         forms.update(analysis.WORD_PATTERN.findall(text))
         for run in _NAME_RUN.finditer(text):
             names = run.group().split(" ")
-            before = text[:run.start()].rstrip()[-1:]
-            if not before or before in _SENTENCE_ENDS:
+            before = run.start() - 1
+            while before >= 0 and text[before].isspace():
+                before -= 1
+            if before < 0 or text[before] in _SENTENCE_ENDS:
                 names = names[1:]
             for n in PHRASE_WORDS:
                 forms.update(" ".join(names[i:i + n]) for i in range(len(names) - n + 1)
@@ -96,7 +98,10 @@ class FormCounter:
         """Count one article (its title and text); `sign=-1` takes it out again."""
         forms = document_forms(*texts)
         key_cache = self._key_of
-        keys = {key_cache.get(form) or key_cache.setdefault(form, key_of(form)) for form in forms}
+        for form in forms:
+            if form not in key_cache:
+                key_cache[form] = key_of(form)
+        keys = set(map(key_cache.__getitem__, forms))
         if sign > 0:  # Counter.update of an iterable counts in C
             self.forms.update(forms)
             self.keys.update(keys)

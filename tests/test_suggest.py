@@ -204,3 +204,8 @@ def test_openapi_lists_suggest(client):
     operation = document["paths"]["/api/suggest"]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"q", "limit"}
     assert "Suggestions" in document["components"]["schemas"]
+
+
+def test_api_suggest_without_an_index_is_a_503(tmp_path):
+    response = create_app({"INDEX_DIR": str(tmp_path)}).test_client().get("/api/suggest?q=sol")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_missing"
