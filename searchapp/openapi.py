@@ -126,6 +126,11 @@ SCHEMAS = {
             "partial": {"type": "boolean", "description": "the time limit cut the search short"},
             "notices": {"type": "array", "items": {"type": "string"},
                         "description": "what was changed in the query to keep it bounded (in Romanian)"},
+            "expanded": {"type": "array", "description": "synonyms and name variants searched too: for each "
+                         "form found in the query, the other forms (articles with the form as typed rank first)",
+                         "items": {"type": "object", "required": ["typed", "added"],
+                                   "properties": {"typed": {"type": "string"},
+                                                  "added": {"type": "array", "items": {"type": "string"}}}}},
         },
     },
     "Article": {

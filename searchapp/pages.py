@@ -295,6 +295,10 @@ def _notices(result: SearchResult) -> list[str]:
                        "sunt afișate articolele care conțin cele mai multe dintre ele.")
     if result.partial:
         notices.append("Căutarea a durat prea mult și a fost oprită: rezultatele pot fi incomplete.")
+    for expansion in result.expanded:
+        others = ", ".join(f"„{form}”" for form in expansion.added)
+        notices.append(f"Am căutat și {others} pentru „{expansion.typed}”; "
+                       f"articolele cu „{expansion.typed}” apar primele.")
     for notice in result.notices:
         if result.partial and "parțiale" in notice:
             continue  # already said above, in a full sentence

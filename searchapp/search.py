@@ -34,7 +34,7 @@ from whoosh.searching import Results, Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
 from . import analysis
-from . import written_forms
+from . import synonyms, written_forms
 from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
@@ -183,6 +183,7 @@ class SearchResult:
     partial: bool = False  # the time limit cut the search short
     notices: list[str] = field(default_factory=list)
     params: SearchParams | None = None
+    expanded: list[synonyms.Expansion] = field(default_factory=list)  # synonyms searched too
 
     @property
     def pages(self) -> int:
@@ -196,6 +197,7 @@ class SearchResult:
         data["facets"] = {"year": [dict(vars(v)) for v in self.facets.year],
                           "month": [dict(vars(v)) for v in self.facets.month], "undated": self.facets.undated}
         data["notices"] = list(self.notices)
+        data["expanded"] = [e.to_json() for e in self.expanded]
         return data
 
 
@@ -565,6 +567,7 @@ class _Search:
         self.data = data or _SearcherData(searcher)
         self.params = params
         self.notices: list[str] = []
+        self.expanded: list[synonyms.Expansion] = []
         self.partial = False
         # Counting every match (total, facets) has its own budget, as collecting hits has.
         self.count_deadline = time.monotonic() + setting("search_time_limit")
@@ -612,12 +615,17 @@ class _Search:
             partial=self.partial,
             notices=self.notices,
             params=params,
+            expanded=self.expanded,
         )
 
     def _query(self, text: str, relaxed: bool) -> wq.Query:
         if not text.strip() or text.strip() == "*":
             return wq.Every()
-        parsed = self.archive.parse(text, relaxed=relaxed)
+        expansions = []
+        if setting("synonyms"):  # the query's abbreviations and name variants, in every form
+            text, expansions = synonyms.current().expand(text)
+            self.expanded = expansions
+        parsed = synonyms.typed_first(self.archive.parse(text, relaxed=relaxed), expansions, relaxed)
         if self.params.in_field:
             parsed = _only_in_field(parsed, self.params.in_field)
         # `max_prefix_terms` is the budget of the whole query, shared by its prefixes (and their
