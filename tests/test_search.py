@@ -289,7 +289,7 @@ def test_json_shape_follows_the_contract(archive):
     assert {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"} <= set(data)
     assert set(data["facets"]) == {"year", "month", "undated"}
     hit = data["hits"][0]
-    assert set(hit) == {"id", "title", "date", "score", "snippet", "url"}
+    assert set(hit) == {"id", "title", "date", "score", "snippet", "url", "title_html"}
     assert hit["url"] == f"/articol/{hit['id']}"
     json.dumps(data)
 
