@@ -1,6 +1,7 @@
 """Synonyms on the news test: does expanding a query change the ranking, and where it helps.
 
     .venv/bin/python bench/synonyms.py            # about 2-5 minutes
+    .venv/bin/python bench/synonyms.py --speed /tmp/idx40k   # what expansion costs a search
 
 The news known-item test of bench/quality.py (6,000 articles, 1,000 queries of three title
 words, seed 20261121), searchapp built once, every query run with `synonyms` off and on:
@@ -35,7 +36,35 @@ def swapped(query: str, table: synonyms.Synonyms) -> str | None:
     return query.replace(first.typed, first.added[0], 1) if first.typed in query else None
 
 
+SPEED_QUERIES = [
+    "BNR dobanda", "UE buget", "CCR decizie", "DNA dosar", "PSD guvern", "PNL alegeri", "NATO summit", "SUA China",
+    "ANAF control", "TVA cota", "PIB crestere", "FMI acord", "USR Barna", "UDMR Kelemen", "CSM judecatori",
+    "Uniunea Europeana fonduri", "Banca Nationala a Romaniei curs", "Curtea Constitutionala", "kyiv", "ONU Ucraina"]
+
+
+def speed(index: Path) -> int:
+    """In-process search time of 20 queries with a group's form, synonyms off and on, twice
+    each, interleaved (two passes timed after one to warm up)."""
+    from searchapp.search import Archive, parse_params
+
+    archive = Archive(index)
+    print("| synonyms | p50 ms | p95 ms |\n| --- | ---: | ---: |")
+    for on in (False, True, False, True):
+        Q.apply_settings({"synonyms": on})
+        times = []
+        for _ in range(3):
+            for q in SPEED_QUERIES:
+                started = time.perf_counter()
+                archive.search(parse_params({"q": q}))
+                times.append((time.perf_counter() - started) * 1000)
+        timed = sorted(times[len(SPEED_QUERIES):])
+        print(f"| {'on' if on else 'off'} | {timed[len(timed) // 2]:.1f} | {timed[int(0.95 * (len(timed) - 1))]:.1f} |")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--speed"]:
+        return speed(Path(sys.argv[2]))
     started = time.perf_counter()
     test = Q.load_news(Q.CORPUS, 6000, 1000, Q.SEED)
     table = synonyms.current()
