@@ -120,11 +120,12 @@ def _clear_progress(quiet: bool) -> None:
 @click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
 @click.option("--literal", is_flag=True, help="Search the words as typed, without correcting them at once.")
 @filter_source_option
+@click.option("--in", "in_field", help="title: the words must be in the title.")
 @index_option
 def search(query: str, as_json: bool, index_dir: Path, literal: bool, **options) -> None:
     """Search the index, as the API does, and print the results."""
     raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), "literal": "1" if literal else None,
-           "source": list(options.pop("filter_sources")), **options}
+           "source": list(options.pop("filter_sources")), "in": options.pop("in_field"), **options}
     try:
         params = parse_params(raw)
     except SearchappError as exc:

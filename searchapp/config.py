@@ -68,6 +68,13 @@ SETTINGS = {
                 "in reranking, relative to the best candidate's score."),
         Setting("variant_prefix", 6, "Letters a query word and another form of it share, for reranking."),
         Setting("variant_weight", 1.2, "Weight of the share of the query an article has in other forms only."),
+        # Synonyms (synonyms.py), measured with bench/quality.py --set synonyms=... (QUALITY.md).
+        Setting("synonyms", True, "Expand a query's abbreviations and name variants (synonyms-ro.txt and "
+                "synonyms_file) at query time."),
+        Setting("synonyms_file", "", "An operator's own synonyms file, Solr's format (env SEARCHAPP_SYNONYMS)."),
+        Setting("synonym_weight", 0.5, "Weight of a match through a synonym relative to the form as typed."),
+        Setting("synonym_typed_score", 100.0, "Constant for the articles with the form as typed, so that they "
+                "rank above synonym-only matches (0: none; relaxed queries get none)."),
     ]
 }
 

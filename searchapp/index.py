@@ -36,7 +36,7 @@ from whoosh.index import Index
 from whoosh.query import Term
 from whoosh.system import pack_uint
 
-from . import analysis
+from . import analysis, written_forms
 from .codec import SplitBlockCodec
 from .formats import PackedCharacters, PackedPositions, term_occurrences
 from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable, SourceTooSmall
@@ -201,7 +201,8 @@ def open_index(index_dir: Path) -> Index:
     if generation is None:
         raise IndexMissing(f"no index in {index_dir}/; run `searchapp reindex` to build it")
     found = _format_version(generation)
-    if found != FORMAT_VERSION:
+    # No format file in a folder that holds a Whoosh index: written before format versions.
+    if found != FORMAT_VERSION and (found is not None or any(generation.glob("_MAIN_*.toc"))):
         raise IndexOutdated(
             f"the index in {index_dir}/ was built by another searchapp version (index format {found or 'unknown'}, "
             f"this version reads {FORMAT_VERSION}); run `searchapp reindex` to rebuild it"
@@ -349,9 +350,11 @@ def _write_generation(generation: Path, sources, progress, procs, check) -> Writ
     (generation / FORMAT_FILE).write_text(f"{FORMAT_VERSION}\n", encoding="ascii")
     writer = open_writer(ix, procs)
     summary = WriteSummary(problems=report.problems)
+    forms = written_forms.FormCounter()
     try:
         for article in read_articles(sources, report):
             writer.add_document(**article_document(article))
+            forms.add(article.title, article.text)
             summary.indexed += 1
             if summary.indexed == 100:
                 _fault_point("rebuild:added")
@@ -363,6 +366,7 @@ def _write_generation(generation: Path, sources, progress, procs, check) -> Writ
         _stop_workers(writer)
         raise
     writer.commit()
+    forms.table().save(generation / written_forms.FILE_NAME)
     return summary
 
 
@@ -474,6 +478,7 @@ def update(
         ix = open_index(index_dir)
         with ix.searcher() as searcher:
             known = {fields["id"]: fields["content_hash"] for fields in searcher.all_stored_fields()}
+        forms = _FormsUpdate(ix)
         report = ReadReport()
         summary = WriteSummary(problems=report.problems)
         writer = open_writer(ix, procs=1)
@@ -481,33 +486,68 @@ def update(
             seen = set()
             for count, article in enumerate(read_articles(sources, report), start=1):
                 seen.add(article.id)
-                _apply_change(writer, known.get(article.id), article, summary)
+                _apply_change(writer, known.get(article.id), article, summary, forms)
                 if count == 100:
                     _fault_point("update:added")
                 if progress:
                     progress(count)
             _check_size("update", len(seen), len(known), allow_shrink, report)
             for vanished in known.keys() - seen:
+                forms.remove(vanished)
                 writer.delete_by_term("id", vanished)
                 summary.deleted += 1
         except BaseException:
             writer.cancel()
+            forms.close()
             raise
         writer.commit()
+        forms.save()
         _fault_point("update:committed")
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _apply_change(writer, known_hash: str | None, article: Article, summary: WriteSummary) -> None:
+def _apply_change(writer, known_hash: str | None, article: Article, summary: WriteSummary, forms) -> None:
     if known_hash == article.content_hash:
         summary.unchanged += 1
         return
+    if known_hash is not None:
+        forms.remove(article.id)
+    forms.add(article)
     writer.update_document(**article_document(article))
     if known_hash is None:
         summary.indexed += 1
     else:
         summary.updated += 1
+
+
+class _FormsUpdate:
+    """The written-forms table brought along by `update`: a replaced or deleted article's words
+    out (read from its stored fields), a new one's in. An index without a table (built before
+    tables existed) gets one counted from every stored article."""
+
+    def __init__(self, ix: Index):
+        self.ix = ix
+        self.path = Path(ix.storage.folder) / written_forms.FILE_NAME
+        self.searcher = ix.searcher()
+        table = written_forms.WrittenForms.load(self.path) if self.path.exists() else None
+        self.counter = (written_forms.counter_of(table) if table is not None
+                        else written_forms.build_counter(self.searcher.all_stored_fields()))
+
+    def add(self, article: Article) -> None:
+        self.counter.add(article.title, article.text)
+
+    def remove(self, article_id: str) -> None:
+        fields = self.searcher.document(id=article_id)
+        if fields:
+            self.counter.add(fields.get("title") or "", fields.get("body") or "", sign=-1)
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def save(self) -> None:
+        self.close()
+        self.counter.table().save(self.path)
 
 
 # --- statistics -------------------------------------------------------------------------------

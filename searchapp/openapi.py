@@ -8,7 +8,8 @@ tests/test_web.py checks the rest (every route listed, every response shape).
 from __future__ import annotations
 
 from .config import setting
-from .search import SORTS
+from .search import IN_FIELDS, SORTS
+from .suggest import DEFAULT_LIMIT, MAX_LIMIT
 
 NULLABLE_STRING = {"type": "string", "nullable": True}
 
@@ -61,10 +62,18 @@ SEARCH_PARAMETERS = [
                   {"type": "array", "maxItems": setting("max_sources"),
                    "items": {"type": "string", "maxLength": setting("max_source_chars")}}),
      "style": "form", "explode": True},
+    _parameter("in", "`title`: the query's words must be in the title (each word, phrase and "
+               "exclusion applies to the title only).", _padded("|".join(IN_FIELDS))),
 ]
 EXPORT_PARAMETERS = [
     {**_parameter("format", "`csv` or `jsonl`.", {"type": "string", "enum": ["csv", "jsonl"]}), "required": True},
     *SEARCH_PARAMETERS,
+]
+
+SUGGEST_PARAMETERS = [
+    _parameter("q", "What has been typed so far: its last word is completed (a trailing space asks for "
+               "names that continue the last word).", {"type": "string", "maxLength": setting("max_query_chars")}),
+    _parameter("limit", f"Most suggestions (default {DEFAULT_LIMIT}).", _integer(1, MAX_LIMIT, DEFAULT_LIMIT)),
 ]
 
 SCHEMAS = {
@@ -93,6 +102,8 @@ SCHEMAS = {
             "snippet": {"type": "string", "description": "HTML: the text escaped, <mark> around matches"},
             "url": {"type": "string", "description": "the article page, /articol/{id}"},
             "source": {**NULLABLE_STRING, "description": "the publication; seed files: their folder's name"},
+            "title_html": {"type": "string", "description": "HTML: the title escaped, <mark> around the "
+                           "query's words (as in snippet)"},
         },
     },
     "FacetValue": {
@@ -145,6 +156,11 @@ SCHEMAS = {
                                              "or little next to it; search it with literal=1"},
             "total_as_typed": {"type": "integer", "nullable": True, "minimum": 0,
                                "description": "when autocorrected: what the query as typed found"},
+            "expanded": {"type": "array", "description": "synonyms and name variants searched too: for each "
+                         "form found in the query, the other forms (articles with the form as typed rank first)",
+                         "items": {"type": "object", "required": ["typed", "added"],
+                                   "properties": {"typed": {"type": "string"},
+                                                  "added": {"type": "array", "items": {"type": "string"}}}}},
         },
     },
     "Article": {
@@ -157,6 +173,25 @@ SCHEMAS = {
             "text": {"type": "string", "description": "plain text (not HTML)"},
             "url": {"type": "string", "description": "the original article's address when known, else its page here"},
             "source": NULLABLE_STRING,
+        },
+    },
+    "Suggestions": {
+        "type": "object",
+        "required": ["query", "suggestions"],
+        "properties": {
+            "query": {"type": "string"},
+            "suggestions": {
+                "type": "array",
+                "description": "the query with its last word completed as the articles write it "
+                               "(diacritics, capitals), or a name of several words; most articles first",
+                "items": {
+                    "type": "object",
+                    "required": ["text", "count"],
+                    "properties": {"text": {"type": "string"},
+                                   "count": {"type": "integer", "minimum": 1,
+                                             "description": "articles with the completed word or name"}},
+                },
+            },
         },
     },
     "Health": {
@@ -237,6 +272,18 @@ def document() -> dict:
                         "200": {"description": "The feed.",
                                 "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
                         "400": _error_response("A bad search parameter."),
+                        "503": UNAVAILABLE,
+                    },
+                }
+            },
+            "/api/suggest": {
+                "get": {
+                    "operationId": "suggest",
+                    "summary": "Suggestions as you type",
+                    "parameters": SUGGEST_PARAMETERS,
+                    "responses": {
+                        "200": _json("Suggestions", "Completions of the last word, most articles first."),
+                        "400": _error_response("A bad limit or a query over the length limit."),
                         "503": UNAVAILABLE,
                     },
                 }

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 from .config import setting
 from .search import Article, Hit, SearchParams, SearchResult, replace_word
 from .timeline import Timeline, timeline_of
+from .wording import count_phrase, format_int, format_seconds  # noqa: F401 (pages' names for them)
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
@@ -29,26 +30,6 @@ SORT_LABELS = {"relevance": "relevanță", "newest": "cele mai noi", "oldest": "
 
 
 # --- formatting -------------------------------------------------------------------------------
-
-
-def format_int(number: int) -> str:
-    """Romanian digit grouping: 40.514."""
-    return f"{number:,}".replace(",", ".")
-
-
-def count_phrase(total: int) -> str:
-    """`1 rezultat`, `12 rezultate`, `20 de rezultate` (Romanian adds "de" from 20 on)."""
-    if total == 0:
-        return "niciun rezultat"
-    if total == 1:
-        return "1 rezultat"
-    de = " de" if total % 100 == 0 or total % 100 >= 20 else ""
-    return f"{format_int(total)}{de} rezultate"
-
-
-def format_seconds(took_ms: float) -> str:
-    """`0,01 s`: seconds with a decimal comma."""
-    return f"{took_ms / 1000:.2f}".replace(".", ",") + " s"
 
 
 def format_date(iso: str | None) -> str:
@@ -87,6 +68,7 @@ def state_args(params: SearchParams) -> dict[str, str | list[str]]:
         "page": str(params.page) if params.page != 1 else None,
         "literal": "1" if params.literal else None,
         "source": list(params.sources),
+        "in": params.in_field,
     }
     return {key: value for key, value in args.items() if value}
 
@@ -110,9 +92,11 @@ def export_url(base: str, params: SearchParams, format: str) -> str:
     return base + "?" + urlencode({"format": format, **args}, doseq=True)
 
 
-def article_link(hit_url: str, q: str) -> str:
-    """The article page, carrying the query so that its matches are marked there."""
-    return hit_url + ("?" + urlencode({"q": q}) if q else "")
+def article_link(hit_url: str, state: str | SearchParams) -> str:
+    """The article page, carrying the search (`q` marks its matches there; the rest, filters
+    and page included, lets its back link return to the same results)."""
+    args = state_args(state) if isinstance(state, SearchParams) else {"q": state} if state else {}
+    return hit_url + ("?" + urlencode(args) if args else "")
 
 
 def safe_external_url(url: str | None) -> str | None:
@@ -175,6 +159,7 @@ class HitView:
     date_label: str
     snippet: Markup
     source: str | None = None
+    title_html: Markup = Markup("")
 
 
 @dataclass
@@ -230,14 +215,16 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str, fee
     page = SearchPage(
         params=params,
         result=result,
-        hits=[_hit_view(hit, result.suggestion if result.autocorrected else params.q) for hit in result.hits],
+        hits=[_hit_view(hit, replace(params, q=result.suggestion) if result.autocorrected else params)
+              for hit in result.hits],
         summary=f"{count_phrase(result.total)}, {format_seconds(result.took_ms)}",
         years=_year_links(params, result, base),
         undated=_undated_link(params, result, base),
         months=_month_links(params, result, base),
         months_heading=_selected_year(params) if _selected_year(params) not in (None, UNDATED) else None,
         chips=(chips := _chips(params, base)),
-        clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None, sources=()) if len(chips) > 1 else None,
+        clear_url=search_url(base, params, year=None, month=None, date_from=None, date_to=None, sources=(),
+                             in_field=None) if len(chips) > 1 else None,
         sorts=_sort_links(params, base),
         pagination=_pagination(params, total_pages, base) if total_pages > 1 and result.hits else None,
         suggestion_url=search_url(base, params, q=result.suggestion, literal=False) if result.suggestion else None,
@@ -245,8 +232,8 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str, fee
         other_readings=[OtherReadingLink(r.word, r.other, search_url(base, params, q=replace_word(params.q, r.word, r.other)))
                         for r in result.other_readings],
         first_page_url=search_url(base, params) if result.total and not result.hits else None,
-        hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page")},
-        hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page")},
+        hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page", "in")},
+        hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page", "in")},
         notices=_notices(result),
         sources=_source_links(params, result, base),
         hidden_sources=list(params.sources),
@@ -259,14 +246,15 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str, fee
     return page
 
 
-def _hit_view(hit: Hit, q: str) -> HitView:
+def _hit_view(hit: Hit, params: SearchParams) -> HitView:
     return HitView(
         title=hit.title,
-        url=article_link(hit.url, q),
+        url=article_link(hit.url, params),
         date=hit.date,
         date_label=format_date(hit.date),
         snippet=Markup(hit.snippet),  # trusted: built by the search layer, text escaped
         source=hit.source,
+        title_html=Markup(hit.title_html) if hit.title_html else escape(hit.title),  # trusted, as the snippet
     )
 
 
@@ -336,6 +324,8 @@ def _chips(params: SearchParams, base: str) -> list[Chip]:
         chips.append(Chip(f"până la {format_short_date(params.date_to)}", search_url(base, params, date_to=None)))
     for name in params.sources:
         chips.append(Chip(f"sursa {name}", search_url(base, params, sources=tuple(s for s in params.sources if s != name))))
+    if params.in_field == "title":
+        chips.append(Chip("doar în titlu", search_url(base, params, in_field=None)))
     return chips
 
 
@@ -370,6 +360,10 @@ def _notices(result: SearchResult) -> list[str]:
                        "sunt afișate articolele care conțin cele mai multe dintre ele.")
     if result.partial:
         notices.append("Căutarea a durat prea mult și a fost oprită: rezultatele pot fi incomplete.")
+    for expansion in result.expanded:
+        others = ", ".join(f"„{form}”" for form in expansion.added)
+        notices.append(f"Am căutat și {others} pentru „{expansion.typed}”; "
+                       f"articolele cu „{expansion.typed}” apar primele.")
     for notice in result.notices:
         if result.partial and "parțiale" in notice:
             continue  # already said above, in a full sentence
@@ -400,7 +394,8 @@ class ArticlePage:
     similar: list[SimilarView]
 
 
-def build_article_page(article: Article, q: str, base: str) -> ArticlePage:
+def build_article_page(article: Article, q: str, base: str, params: SearchParams | None = None) -> ArticlePage:
+    """The article page; `params`, the search it was opened from, makes its back link."""
     if article.marked_text:
         # trusted: the search layer escaped the text and added only <mark> around whole words
         lines = [Markup(line) for line in article.marked_text.split("\n")]
@@ -412,7 +407,8 @@ def build_article_page(article: Article, q: str, base: str) -> ArticlePage:
         date_label=format_date(article.date),
         paragraphs=[line for line in lines if line.strip()],
         marked=bool(article.marked_text),
-        back_url=search_url(base, SearchParams(q=q)) if q else base,
+        back_url=(search_url(base, params, page=params.page) if params and state_args(params)
+                  else search_url(base, SearchParams(q=q)) if q else base),
         external_url=safe_external_url(article.link),
         similar=[SimilarView(s.title, s.url, s.date, format_date(s.date)) for s in article.similar],
     )

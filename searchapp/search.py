@@ -24,13 +24,15 @@ import numpy as np
 from whoosh import qparser, query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.analysis import Token
-from whoosh.highlight import FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter, top_fragments
+from whoosh.highlight import (
+    FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter, WholeFragmenter, highlight, top_fragments,
+)
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
 from whoosh.searching import Results, Searcher
 from whoosh.sorting import FieldFacet, MultiFacet
 
-from . import analysis, marks, readings
+from . import analysis, marks, readings, synonyms, written_forms
 from .config import setting
 from .errors import BadParameter, IndexUnreadable, NotFound, QueryTooLong, SearchappError
 from .index import UNDATED, current_generation, open_index
@@ -60,6 +62,10 @@ class SearchParams:
     sort: str = "relevance"
     literal: bool = False  # no automatic correction: search the words as typed
     sources: tuple[str, ...] = ()  # `source=`, repeatable: an article from any of them matches
+    in_field: str | None = None  # "title": the query's words must be in the title (`in=title`)
+
+
+IN_FIELDS = ("title",)
 
 
 def parse_params(args: Mapping[str, object]) -> SearchParams:
@@ -79,6 +85,9 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
     sort = _optional(args.get("sort")) or "relevance"
     if sort not in SORTS:
         raise BadParameter("sort", f"{sort!r} is not a sort order; use one of {', '.join(SORTS)}")
+    in_field = _optional(args.get("in"))
+    if in_field is not None and in_field not in IN_FIELDS:
+        raise BadParameter("in", f"{in_field!r} is not a field to search in; use one of {', '.join(IN_FIELDS)}")
     return SearchParams(
         q=q,
         page=_int(args, "page", 1, 1, setting("max_page")),
@@ -90,6 +99,7 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
         sort=sort,
         literal=_flag(args, "literal"),
         sources=_sources(args),
+        in_field=in_field,
     )
 
 
@@ -163,6 +173,7 @@ class Hit:
     snippet: str
     url: str
     source: str | None = None
+    title_html: str = ""  # the title escaped, with <mark> around the query's words (as snippet)
 
 
 @dataclass
@@ -201,6 +212,7 @@ class SearchResult:
     autocorrected: bool = False
     total_as_typed: int | None = None
     params: SearchParams | None = None
+    expanded: list[synonyms.Expansion] = field(default_factory=list)  # synonyms searched too
 
     @property
     def pages(self) -> int:
@@ -218,6 +230,7 @@ class SearchResult:
         data["other_readings"] = [
             {"word": r.word, "other": r.other, "query": replace_word(self.query, r.word, r.other)}
             for r in self.other_readings]
+        data["expanded"] = [e.to_json() for e in self.expanded]
         return data
 
 
@@ -403,6 +416,15 @@ def _bounded_prefixes(node: wq.Query, reader, cap: int | None = None) -> wq.Quer
     return wq.Or([wq.Term(node.fieldname, t) for t in terms], boost=node.boost) if terms else wq.NullQuery
 
 
+def _only_in_field(query: wq.Query, fieldname: str) -> wq.Query:
+    """The query with only its clauses on `fieldname` (`in=title`): each word or phrase is
+    parsed for every search field at once, so the others' clauses go and the structure stays."""
+    def keep(node: wq.Query) -> wq.Query:
+        field = getattr(node, "fieldname", None)
+        return wq.NullQuery if field is not None and field != fieldname else node
+    return query.accept(keep).normalize()
+
+
 def _date_filter(params: SearchParams, with_facet_selection: bool, with_sources: bool = True) -> wq.Query | None:
     """The request's filters: the date range always, the sources unless their facet is being
     counted, the chosen year or month unless the year facet is."""
@@ -494,6 +516,12 @@ class Archive:
         with self.searcher() as searcher:
             searcher.search(wq.Every(), limit=1)
             return searcher.doc_count()
+
+    def written_forms(self):
+        """The current index's table of written forms (`written_forms.py`), or None when it
+        was built without one."""
+        with self.searcher():
+            return written_forms.for_generation(self._generation)
 
     # -- search
 
@@ -638,6 +666,7 @@ class _Search:
         self.data = data or _SearcherData(searcher)
         self.params = params
         self.notices: list[str] = []
+        self.expanded: list[synonyms.Expansion] = []
         self.partial = False
         self.other_readings: list[readings.OtherReading] = []
         self.tiers: list[wq.Query] = []  # the written-form clauses of the query in force
@@ -676,6 +705,7 @@ class _Search:
         start = (params.page - 1) * params.per_page
         page_hits = hits_results[start: start + params.per_page]
         self._chars = self._body_chars(query, [h.docnum for h in page_hits])
+        self._title_words = self._words_of(query, "title")
         hits = [self._hit(h) for h in page_hits]
         return SearchResult(
             query=params.q,
@@ -691,12 +721,19 @@ class _Search:
             notices=self.notices,
             other_readings=self.other_readings if not relaxed else [],
             params=params,
+            expanded=self.expanded,
         )
 
     def _query(self, text: str, relaxed: bool) -> wq.Query:
         if not text.strip() or text.strip() == "*":
             return wq.Every()
-        parsed = self.archive.parse(text, relaxed=relaxed)
+        expansions = []
+        if setting("synonyms"):  # the query's abbreviations and name variants, in every form
+            text, expansions = synonyms.current().expand(text)
+            self.expanded = expansions
+        parsed = synonyms.typed_first(self.archive.parse(text, relaxed=relaxed), expansions, relaxed)
+        if self.params.in_field:
+            parsed = _only_in_field(parsed, self.params.in_field)
         # `max_prefix_terms` is the budget of the whole query, shared by its prefixes (and their
         # fields): eight two-letter prefixes expanded to 200 terms each took 7 s on 2,000
         # articles (bench/load.py --worst-queries, RELIABILITY.md).
@@ -903,7 +940,21 @@ class _Search:
             snippet=self._snippet(hit, fields["body"]),
             url=article_url(fields["id"]),
             source=fields.get("source") or None,
+            title_html=self._marked_title(fields["title"]),
         )
+
+    def _words_of(self, query: wq.Query, fieldname: str) -> frozenset[str]:
+        terms = query.existing_terms(self.searcher.reader(), phrases=True, expand=True, fieldname=fieldname)
+        return frozenset(_decode_term(text) for _f, text in terms)
+
+    def _marked_title(self, title: str) -> str:
+        """The title as HTML, its query words marked: a title is short, so it is analysed
+        again (the title field stores positions, not characters)."""
+        marked = None
+        if self._title_words:
+            marked = highlight(title, self._title_words, self.searcher.schema["title"].analyzer,
+                               WholeFragmenter(charlimit=None), MarkFormatter(), top=1)
+        return marked or html.escape(title, quote=False)
 
     def _body_chars(self, query: wq.Query, docnums: list[int]) -> dict[int, list[tuple[int, int]]]:
         """(start, end) of the query's matches in each hit's body, from the postings."""

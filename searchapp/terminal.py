@@ -9,6 +9,7 @@ import click
 
 from .index import IndexStats, WriteSummary
 from .search import SearchResult
+from .wording import count_phrase, format_decimal, format_int, format_seconds
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -41,9 +42,7 @@ def render_result(result: SearchResult, color: bool = False) -> str:
 
 
 def _headline(result: SearchResult) -> str:
-    noun = "rezultat" if result.total == 1 else "rezultate"
-    seconds = f"{result.took_ms / 1000:.2f}".replace(".", ",")
-    text = f"{result.total} {noun}, {seconds} s"
+    text = f"{count_phrase(result.total)}, {format_seconds(result.took_ms)}"
     if result.relaxed:
         text += " (niciun articol nu conține toate cuvintele; ordonate după câte conțin)"
     return text
@@ -52,11 +51,11 @@ def _headline(result: SearchResult) -> str:
 def render_stats(stats: IndexStats) -> str:
     span = f"{stats.first_date} … {stats.last_date}" if stats.first_date else "-"
     return "\n".join([
-        f"articles:   {stats.articles}",
-        f"dated:      {stats.dated}",
-        f"undated:    {stats.undated}",
-        f"date range: {span}",
-        f"size:       {stats.size_bytes / 1024 / 1024:.1f} MiB ({stats.path})",
+        f"articole:    {format_int(stats.articles)}",
+        f"cu dată:     {format_int(stats.dated)}",
+        f"fără dată:   {format_int(stats.undated)}",
+        f"interval:    {span}",
+        f"dimensiune:  {format_decimal(stats.size_bytes / 1024 / 1024)} MiB ({stats.path})",
     ])
 
 

@@ -12,10 +12,10 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import openapi
+from . import advanced, openapi, suggest, wording
 from .config import default_index_dir, setting
 from .errors import SearchappError
 from .export import FORMATS, check_format, start_export
@@ -26,8 +26,8 @@ from .search import Archive, parse_params
 ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE_KEY = "searchapp.archive"
 
-# No inline script or style anywhere, so the policy needs no 'unsafe-inline'; the pages use no
-# script at all (plain GET forms and links).
+# No inline script or style anywhere, so the policy needs no 'unsafe-inline'. The pages work
+# without script (plain GET forms and links); static/suggest.js only adds suggestions as you type.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -102,10 +102,28 @@ def search_page():
 
 @web.get("/articol/<path:article_id>")
 def article_page(article_id: str):
-    q = parse_params({"q": request.args.get("q")}).q
-    article = archive().article(article_id, q)
-    page = build_article_page(article, q, url_for("web.search_page"))
-    return render_template("article.html", page=page, q=q)
+    params = parse_params(request.args)  # the search it was opened from, for the back link
+    article = archive().article(article_id, params.q)
+    page = build_article_page(article, params.q, url_for("web.search_page"), params)
+    return render_template("article.html", page=page, q=params.q)
+
+
+@web.get("/cautare-avansata")
+def advanced_search():
+    """The form; once filled in, a redirect to the ordinary results URL it means."""
+    form = advanced.read_form(request.args)
+    if form.submitted:
+        args = advanced.compose(form)
+        if not form.errors:
+            try:
+                parse_params(args)  # the same checks as any search (dates, length)
+            except SearchappError as exc:
+                form.errors.append(wording.error_message(exc, exc.code))
+        if not form.errors:
+            return redirect(url_for("web.search_page", **args), 302)
+    html = render_template("advanced.html", form=form, q="", distance=advanced.DEFAULT_DISTANCE,
+                           max_distance=advanced.MAX_DISTANCE)
+    return html, 400 if form.errors else 200
 
 
 @web.get("/feed.atom")
@@ -149,6 +167,12 @@ def api_export():
                                       headers=headers)
 
 
+@web.get("/api/suggest")
+def api_suggest():
+    q, limit = suggest.parse_suggest_params(request.args)
+    return jsonify(suggest.suggest(archive().written_forms(), q, limit).to_json())
+
+
 @web.get("/api/articles/<path:article_id>")
 def api_article(article_id: str):
     return jsonify(archive().article(article_id, similar=False).to_json())
@@ -190,6 +214,8 @@ def handle_error(exc: Exception):
     else:
         title, hint = ERROR_PAGES.get(status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400])
         q = request.args.get("q", "")[:1000] if status < 500 else ""
+        # A page for people says it in Romanian; the API's message (English, for programs) stays there.
+        message = wording.error_message(exc, code)
         response = current_app.make_response(
             render_template("error.html", status=status, title=title, hint=hint, message=message, code=code, q=q)
         )

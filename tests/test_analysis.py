@@ -120,7 +120,10 @@ ROMANIAN_LETTERS = "abcdefghijklmnopqrstuvwxyzăâîșțşţĂÂÎȘȚŞŢ"
 def test_any_word_matches_the_same_whatever_its_diacritics(word):
     folded = analysis.fold(word)
     cedilla = word.translate(str.maketrans("șțȘȚ", "şţŞŢ"))
-    assert match_terms(word) == match_terms(folded) == match_terms(cedilla)
+    assert match_terms(word) == match_terms(cedilla)
+    # Without its diacritics a word may become a stop word as written (`său` -> `sau`); else
+    # it matches the same.
+    assert match_terms(folded) == ([] if analysis.is_stop_word(folded) else match_terms(word))
 
 
 @settings(max_examples=200, deadline=None)

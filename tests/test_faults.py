@@ -100,7 +100,7 @@ def results(index_dir: Path) -> dict:
     archive = Archive(index_dir)
     out = {}
     for q in QUERIES:
-        found = archive.search(parse_params({"q": q, "per_page": "100"}))
+        found = archive.search(parse_params({"q": q, "per_page": "100", "literal": "1"}))  # words as typed
         out[q] = (found.total, [(h.id, h.score) for h in found.hits])
     return out
 
@@ -113,7 +113,7 @@ def contents(index_dir: Path) -> dict:
     for q in QUERIES:
         ids, page = set(), 1
         while True:
-            found = archive.search(parse_params({"q": q, "per_page": "100", "page": str(page)}))
+            found = archive.search(parse_params({"q": q, "per_page": "100", "page": str(page), "literal": "1"}))
             ids |= {h.id for h in found.hits}
             if page >= found.pages:
                 break

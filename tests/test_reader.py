@@ -39,8 +39,8 @@ def _articles() -> list[dict]:
     add("peste", 21, "Pescarii au prins pește proaspăt în Deltă.", 2020)
     add("peste-stop", 30, "Temperaturile au urcat peste 35 de grade în țară.", 2022)
     # A misspelling that occurs in the archive, next to the name as it is usually written.
-    add("iohannis", 50, "Președintele Klaus Iohannis a semnat decretul.", 2020)
-    add("iohanis", 2, "Președintele Klaus Iohanis a semnat decretul.", 2020)
+    add("iohannis", 120, "Președintele Klaus Iohannis a semnat decretul.", 2020)
+    add("iohanis", 1, "Președintele Klaus Iohanis a semnat decretul.", 2020)
     # `soldați` written without diacritics by a few: no word of its own.
     add("soldati", 30, "Ieri, soldații români au plecat în misiune.", 2021)
     add("soldati-ascii", 1, "Soldatii romani au plecat in misiune, scrie ziarul fără diacritice rareori.", 2021)
@@ -128,14 +128,14 @@ def test_fish_is_not_the_stop_word_over(reader_archive):
 def test_a_misspelling_that_occurs_is_corrected_and_searched_at_once(reader_archive):
     result = search(reader_archive, "Iohanis")
     assert result.autocorrected and result.suggestion == "Iohannis"
-    assert result.total == 50 and result.total_as_typed == 2 and result.query == "Iohanis"
+    assert result.total == 120 and result.total_as_typed == 1 and result.query == "Iohanis"
     data = result.to_json()
-    assert data["autocorrected"] is True and data["total_as_typed"] == 2 and data["suggestion"] == "Iohannis"
+    assert data["autocorrected"] is True and data["total_as_typed"] == 1 and data["suggestion"] == "Iohannis"
 
 
 def test_the_query_as_typed_stays_one_click_away(reader_archive):
     literal = search(reader_archive, "Iohanis", literal="1")
-    assert not literal.autocorrected and literal.total == 2 and literal.suggestion == "Iohannis"
+    assert not literal.autocorrected and literal.total == 1 and literal.suggestion == "Iohannis"
 
 
 def test_a_correction_is_written_as_the_articles_write_it(reader_archive):

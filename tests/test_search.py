@@ -297,7 +297,7 @@ def test_json_shape_follows_the_contract(archive):
     assert {"query", "total", "page", "per_page", "took_ms", "hits", "facets", "suggestion"} <= set(data)
     assert set(data["facets"]) == {"year", "month", "undated", "source"}  # source: issue 20
     hit = data["hits"][0]
-    assert set(hit) == {"id", "title", "date", "score", "snippet", "url", "source"}
+    assert set(hit) == {"id", "title", "date", "score", "snippet", "url", "source", "title_html"}
     assert hit["url"] == f"/articol/{hit['id']}"
     json.dumps(data)
 

@@ -63,7 +63,7 @@ def test_api_search_has_the_contracts_shape(client):
     assert data["total"] == 25 and len(data["hits"]) == 10
     assert isinstance(data["took_ms"], float)
     for hit in data["hits"]:
-        assert set(hit) == {"id", "title", "date", "score", "snippet", "url", "source"}  # source: issue 20
+        assert set(hit) == {"id", "title", "date", "score", "snippet", "url", "source", "title_html"}  # source: issue 20
         assert hit["url"] == "/articol/" + hit["id"]
         assert "<mark>" in hit["snippet"]
     assert set(data["facets"]) == {"year", "month", "undated", "source"}
@@ -252,7 +252,7 @@ def test_openapi_lists_every_api_route_and_parameter(app, openapi_doc):
               if rule.rule.startswith("/api/") or rule.rule in ("/healthz", "/feed.atom")}
     assert routes == {re.sub(r"\{[^}]+\}", "{}", path) for path in openapi_doc["paths"]}
     names = {p["name"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort", "literal", "source"}
+    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort", "literal", "source", "in"}
     by_name = {p["name"]: p["schema"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
     assert by_name["per_page"]["anyOf"][0]["maximum"] == setting("max_per_page")
     assert by_name["page"]["anyOf"][0]["maximum"] == setting("max_page")
@@ -434,11 +434,12 @@ def test_undated_article_page(client):
 def test_hostile_article_is_escaped_everywhere(client):
     html = text_of(client.get("/?q=pisici"))
     assert "<script>" not in html.split("</head>", 1)[1]
-    assert "Titlu cu &lt;script&gt;alert(&#39;titlu&#39;)&lt;/script&gt; periculos" in html
+    # the title as the search layer marks it (quotes need no escaping in text)
+    assert "Titlu cu &lt;script&gt;alert('titlu')&lt;/script&gt; periculos" in html
     assert "<img" not in html
     assert "&lt;script&gt;document.title" in html or "&lt;img src=x" in html, "the snippet shows the tags as text"
 
-    html = text_of(client.get(f"/articol/{HOSTILE_ID}?q=pisici"))
+    html = text_of(client.get(f"/articol/{HOSTILE_ID}?q=pisici")).split("</head>", 1)[1]
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;document.title='atacat'&lt;/script&gt;" in html  # quotes need no escaping in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -466,7 +467,10 @@ def test_query_echoes_are_escaped(client, q):
 def test_pages_have_no_inline_script_or_style(client):
     for url in ("/", "/?q=soldati&year=2025", f"/articol/{SEED_ID}?q=soldati", "/nicaieri", "/?page=0"):
         html = text_of(client.get(url))
-        assert "<script" not in html
+        # the one script is the same-origin file of suggestions as you type, nothing inline
+        scripts = re.findall(r"<script[^>]*>(.*?)</script>", html, re.S)
+        assert scripts == [""] and html.count("<script") == 1
+        assert '<script src="/static/suggest.js" defer></script>' in html
         assert "<style" not in html and " style=" not in html
         assert re.search(r" on\w+=", html) is None
         assert not re.search(r'(src|href)="(https?:)?//', html), "no external resources"
