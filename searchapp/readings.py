@@ -55,12 +55,6 @@ def readings(reader, key: str) -> list[Reading]:
     return sorted(found, key=lambda r: (-r.docs, r.text))
 
 
-def common_form(reader, word: str) -> str | None:
-    """The word as the articles most often write it (`timisoara` -> `Timișoara`), or None."""
-    found = readings(reader, analysis.form_key(word))
-    return found[0].form if found else None
-
-
 def is_distinct(reading: Reading, all_readings: list[Reading]) -> bool:
     """A reading common enough to be a word of its own, not a slip of the keyboard: at least
     `reading_min_docs` articles and `reading_min_share` of the folded word's."""

@@ -969,12 +969,12 @@ class _Search:
     def _suggestion(self) -> str | None:
         """The query with its misspelled words corrected (spelling.correction), each written
         as the articles most often write it (`iohannis` -> `Iohannis`), or None."""
-        reader = self.searcher.reader()
+        forms = written_forms.for_generation(self.archive._generation)
         corrected = {}
         for word in self._correctable_words():
             folded = correction(self.searcher, word)
             if folded:
-                corrected[word] = _as_typed_case(word, readings.common_form(reader, folded) or folded)
+                corrected[word] = _as_typed_case(word, (forms and forms.written_form(folded)) or folded)
         if not corrected:
             return None
         return re.sub(r"[^\W_]+", lambda m: corrected.get(m.group(0), m.group(0)), self.params.q)
