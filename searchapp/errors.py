@@ -54,3 +54,10 @@ class IndexLocked(SearchappError):
 class SourceError(SearchappError):
     code = "source_error"
     status = 500
+
+
+class EngineUnavailable(SearchappError):
+    """The search engine (a Solr cluster) cannot be reached: no node answered."""
+
+    code = "engine_unavailable"
+    status = 503

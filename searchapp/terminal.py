@@ -46,13 +46,18 @@ def _headline(result: SearchResult) -> str:
 
 def render_stats(stats: IndexStats) -> str:
     span = f"{stats.first_date} … {stats.last_date}" if stats.first_date else "-"
-    return "\n".join([
+    lines = [
         f"articles:   {stats.articles}",
         f"dated:      {stats.dated}",
         f"undated:    {stats.undated}",
         f"date range: {span}",
-        f"size:       {stats.size_bytes / 1024 / 1024:.1f} MiB ({stats.path})",
-    ])
+    ]
+    if hasattr(stats, "size_bytes"):
+        lines.append(f"size:       {stats.size_bytes / 1024 / 1024:.1f} MiB ({stats.path})")
+    else:  # a Solr collection (engines/solr/indexing.SolrStats)
+        lines.append(f"collection: {stats.collection}, {stats.shards} shard(s), {stats.replicas} replica(s) "
+                     f"({stats.active_replicas} active), {stats.live_nodes} live node(s)")
+    return "\n".join(lines)
 
 
 def render_summary(action: str, summary: WriteSummary) -> str:
