@@ -78,14 +78,14 @@ class SolrEngine:
                 words.extend((w, False) for w in (leaf.words if isinstance(leaf, query_tree.Phrase) else [leaf.word]))
         if not words:
             return None
-        answer = self.client.get(f"/{self.alias}/select", {
+        answer = searching.select(self.client, self.alias, {
             "q": f"{{!term f=id}}{article_id}", "fl": "id", "hl": "true", "hl.method": "unified",
             "hl.fl": "body", "hl.q": render_any(words), "hl.qparser": "lucene", "hl.fragsize": 0,
             "hl.tag.pre": "<mark>", "hl.tag.post": "</mark>", "hl.encoder": "html", "hl.defaultSummary": "false",
             "hl.maxAnalyzedChars": 10_000_000,
         })
         marked = ((answer.get("highlighting") or {}).get(article_id) or {}).get("body") or []
-        return marked[0] if marked else None
+        return searching.unescape_quotes(marked[0]) if marked else None
 
     def _similar(self, article_id: str) -> list[Hit]:
         answer = self.client.get(f"/{self.alias}/select", {

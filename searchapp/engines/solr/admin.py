@@ -100,3 +100,16 @@ def cluster_shape(client: SolrClient, collection: str) -> dict:
         "active_replicas": sum(1 for r in replicas if r.get("state") == "active"),
         "live_nodes": len(cluster.get("live_nodes", [])),
     }
+
+
+def delete_alias(client: SolrClient, alias: str) -> None:
+    client.post("/admin/collections", {"action": "DELETEALIAS", "name": alias}, timeout=ADMIN_TIMEOUT,
+                retry_server_errors=False)
+
+
+def drop(client: SolrClient, alias: str) -> None:
+    """The alias and its collection gone (tests clean up with it)."""
+    target = alias_target(client, alias)
+    if target is not None:
+        delete_alias(client, alias)
+        delete_collection(client, target)

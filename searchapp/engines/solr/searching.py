@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 
 from ... import query as query_tree
@@ -44,7 +45,7 @@ def search(client: SolrClient, collection: str, params: SearchParams) -> SearchR
     request = _base_request(params, every)
     request["q"] = EVERYTHING if every else render(tree)
     spell_words = [] if every else candidate_words(params.q)
-    answer = first = client.get(f"/{collection}/select", _with_spellcheck(request, spell_words))
+    answer = first = select(client, collection, _with_spellcheck(request, spell_words))
     relaxed = False
     words = query_tree.plain_words(_PARENS.sub(" ", text))
     if (answer["response"]["numFound"] == 0 and not every and _is_plain_words(text) and len(words) > 1
@@ -55,7 +56,7 @@ def search(client: SolrClient, collection: str, params: SearchParams) -> SearchR
             "qf": f"title^{float(setting('relaxed_title_boost')):g} body", "uf": "-*",
             "lowercaseOperators": "false", "stopwords": "true",
         })
-        relaxed_answer = client.get(f"/{collection}/select", relaxed_request)
+        relaxed_answer = select(client, collection, relaxed_request)
         if relaxed_answer["response"]["numFound"] > 0:
             answer, relaxed = relaxed_answer, True
     partial = bool(answer.get("responseHeader", {}).get("partialResults"))
@@ -75,6 +76,21 @@ def search(client: SolrClient, collection: str, params: SearchParams) -> SearchR
         notices=notices,
         params=params,
     )
+
+
+def select(client: SolrClient, collection: str, request: dict) -> dict:
+    """A search request, its parameters in a POST body: a 1000-letter query is too long a URL for Jetty."""
+    return client.post(f"/{collection}/select", data=request)
+
+
+# Solr's HTML encoder escapes quotes and slashes too; in text they need no escaping, and the
+# Whoosh engine leaves them as they are (html.escape(quote=False)).
+_OVERESCAPED = {"&quot;": '"', "&#x27;": "'", "&#39;": "'", "&#x2F;": "/"}
+_OVERESCAPED_PATTERN = re.compile("|".join(_OVERESCAPED))
+
+
+def unescape_quotes(marked: str) -> str:
+    return _OVERESCAPED_PATTERN.sub(lambda m: _OVERESCAPED[m.group(0)], marked)
 
 
 def _base_request(params: SearchParams, every: bool) -> dict:
@@ -153,7 +169,7 @@ def _hits(answer: dict, scored: bool) -> list[Hit]:
     hits = []
     for doc in answer["response"]["docs"]:
         marked = (highlighting.get(doc["id"]) or {}).get("body") or []
-        snippet = " … ".join(s.strip() for s in marked if s.strip()) or _lead(doc.get("body") or "")
+        snippet = unescape_quotes(" … ".join(s.strip() for s in marked if s.strip())) or _lead(doc.get("body") or "")
         hit = Hit(
             id=doc["id"],
             title=doc.get("title") or "",
