@@ -109,14 +109,20 @@ def _base_request(params: SearchParams, every: bool) -> dict:
         "hl.tag.post": "</mark>",
         "hl.encoder": "html",
         "hl.snippets": 2,
-        "hl.fragsize": setting("snippet_chars"),
+        "hl.fragsize": setting("snippet_chars") // 2,  # per passage; two passages, as the Whoosh engine gives
         "hl.bs.type": "WORD",
+        "hl.fragsizeIsMinimum": "false",
+        "hl.fragAlignRatio": 0.3,
         "hl.defaultSummary": "false",
         "hl.requireFieldMatch": "false",
         "json.facet": json.dumps(_facet_request()),
     }
     sort = "newest" if every and params.sort == "relevance" else params.sort
-    if sort != "relevance":
+    # Ties broken by id: two replicas of a shard may hold the same articles in another order,
+    # and a page must not depend on which one answers (pages would overlap).
+    if sort == "relevance":
+        request["sort"] = "score desc,id asc"
+    else:
         request["sort"] = f"date {'desc' if sort == 'newest' else 'asc'},id asc"
     # `body` is read for the lead of a hit that the highlighter has nothing to mark in.
     request["fl"] += ",body"
