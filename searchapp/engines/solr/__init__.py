@@ -7,6 +7,7 @@ syntax), searching.py (a search and its result), spelling.py (did-you-mean), ind
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +18,11 @@ from ...search import Article, Hit, SearchParams, SearchResult, _text, article_u
 from . import indexing, searching
 from .client import SolrClient, SolrError
 from .render import render_any
+
+
+def _collection_gone(exc: SolrError) -> bool:
+    message = exc.message.lower()
+    return exc.http_status == 404 or "not found" in message or "could not find" in message or "does not exist" in message
 
 
 class SolrEngine:
@@ -35,10 +41,15 @@ class SolrEngine:
             return searching.search(self.client, self.alias, params)
         except SolrError as exc:
             self._missing_alias(exc)
-            raise
+            if not _collection_gone(exc):
+                raise
+        # The alias exists but a node still resolved it to the collection a rebuild has just
+        # deleted (it learns the new one from ZooKeeper a moment later): once more.
+        time.sleep(0.2)
+        return searching.search(self.client, self.alias, params)
 
     def _missing_alias(self, exc: SolrError) -> None:
-        if exc.http_status == 404 or "not found" in exc.message.lower() or "does not exist" in exc.message.lower():
+        if _collection_gone(exc):
             indexing.existing(self.client, self.alias)  # raises IndexMissing when the alias is gone
 
     def check(self) -> int:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 import zipfile
 from pathlib import Path
 
+from ...errors import SearchappError
 from .client import SolrClient, SolrError
 
 ADMIN_TIMEOUT = 300.0  # creating a collection of 2 x 2 cores on a busy 2-core machine takes a while
@@ -113,3 +115,17 @@ def drop(client: SolrClient, alias: str) -> None:
     if target is not None:
         delete_alias(client, alias)
         delete_collection(client, target)
+
+
+def wait_for_alias(client: SolrClient, alias: str, collection: str, timeout: float = 30.0) -> None:
+    """Until every live node answers that `alias` names `collection` (or `timeout` passes)."""
+    deadline = time.monotonic() + timeout
+    for node in client.nodes:
+        while time.monotonic() < deadline:
+            try:
+                seen = client.on_node(node, "/admin/collections", {"action": "LISTALIASES"}).get("aliases", {})
+            except SearchappError:
+                break  # a node that does not answer gets no searches either
+            if seen.get(alias, "").split(",")[0] == collection:
+                break
+            time.sleep(0.1)

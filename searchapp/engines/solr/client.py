@@ -100,6 +100,16 @@ class SolrClient:
         raise EngineUnavailable(
             "Solr cannot be reached (" + "; ".join(failures[:3]) + "); start the cluster or check SEARCHAPP_SOLR_URL")
 
+    def on_node(self, node: str, path: str, params=None) -> dict:
+        """A GET to one given node, no failover (e.g. to ask each node what it sees)."""
+        try:
+            response = self._session().get(node + path, params={"wt": "json", **(params or {})}, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise EngineUnavailable(f"{node} does not answer ({type(exc).__name__})") from None
+        if response.status_code >= 400:
+            raise SolrError(_message(response), response.status_code, _json(response))
+        return _json(response) or {}
+
     def get(self, path: str, params=None, **kwargs) -> dict:
         return self.request("GET", path, params=params, **kwargs)
 

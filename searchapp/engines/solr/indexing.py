@@ -21,6 +21,7 @@ from . import admin
 from .client import SolrClient
 
 BATCH = 500  # documents per update request
+OLD_COLLECTION_GRACE = 2.0  # seconds between every node seeing the new alias and deleting the old collection
 UNDATED = "none"
 
 
@@ -66,6 +67,10 @@ def rebuild(client: SolrClient, alias: str, sources: Iterable[Path], progress=No
         raise
     whoosh_index._fault_point("rebuild:switched")
     if live and live != name:
+        # Each node learns of the new alias from ZooKeeper a moment later; until it has, it
+        # still sends searches to the old collection, which must stay until then.
+        admin.wait_for_alias(client, alias, name)
+        time.sleep(OLD_COLLECTION_GRACE)  # searches already running on the old collection finish
         admin.delete_collection(client, live)
     summary.seconds = time.monotonic() - started
     return summary
@@ -97,6 +102,9 @@ def _index_all(client: SolrClient, collection: str, sources, progress) -> whoosh
             _send(client, collection, batch)
             if summary.indexed <= BATCH:
                 whoosh_index._fault_point("rebuild:added")
+    if summary.indexed < BATCH:
+        _send(client, collection, batch)
+        whoosh_index._fault_point("rebuild:added")  # a test kills the rebuild here
     _send(client, collection, batch)
     return summary
 
