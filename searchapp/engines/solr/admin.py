@@ -129,3 +129,7 @@ def wait_for_alias(client: SolrClient, alias: str, collection: str, timeout: flo
             if seen.get(alias, "").split(",")[0] == collection:
                 break
             time.sleep(0.1)
+
+
+def live_nodes(client: SolrClient) -> list[str]:
+    return client.get("/admin/collections", {"action": "CLUSTERSTATUS"}).get("cluster", {}).get("live_nodes", [])
