@@ -55,15 +55,6 @@ def corpus_path(*parts: str) -> Path:
 ENGINES = ["whoosh", pytest.param("solr", marks=pytest.mark.solr)]
 
 
-def pytest_collection_modifyitems(config, items):
-    """`@pytest.mark.whoosh_only(reason)` skips a test's Solr run, saying why it cannot hold there."""
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        marker = item.get_closest_marker("whoosh_only")
-        if marker and callspec and callspec.params.get("engine_name") == "solr":
-            item.add_marker(pytest.mark.skip(reason="Solr engine: " + (marker.args[0] if marker.args else "")))
-
-
 @pytest.fixture(scope="session")
 def solr_urls() -> str:
     """The test cluster's node URLs, or skip cleanly (start one: `eval "$(scripts/solrcloud start)"`)."""

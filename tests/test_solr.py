@@ -3,6 +3,13 @@ and, against a real SolrCloud (SEARCHAPP_SOLR_URL), the renderer fuzzed for synt
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -16,6 +23,7 @@ from searchapp.search import normalize_query, parse_params
 from searchapp.web import create_app
 
 from .conftest import SEEDS, solr_engine
+from .test_web import _free_port, _get_json
 
 DEAD = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
@@ -157,3 +165,36 @@ def test_rendered_queries_are_never_a_solr_syntax_error(solr_urls, solr_seed_ali
     except SolrError as exc:
         pytest.fail(f"Solr refused {q!r}: {exc.message}")
     assert result.total >= 0
+
+
+@pytest.mark.solr
+@pytest.mark.slow
+def test_searchapp_serve_on_solr_builds_the_collection_serves_and_follows_reindex(solr_urls, solr_aliases, seeds_copy):
+    alias, port = solr_aliases("serve"), _free_port()
+    searchapp = Path(sys.executable).with_name("searchapp")
+    engine = ["--engine", "solr", "--solr-url", solr_urls, "--index", alias]
+    server = subprocess.Popen([str(searchapp), "serve", "--port", str(port), "--workers", "2", *engine,
+                               "--source", str(seeds_copy)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                status, body = _get_json(base + "/healthz")
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                assert time.monotonic() < deadline, "the server did not answer within 180 s"
+                time.sleep(0.5)
+        assert (status, body) == (200, {"status": "ok", "articles": 5}), "serve built the missing collection"
+        (seeds_copy / "900_zmeu.txt").write_text("date 2026-02-03 Povestea zmeului din Bărăgan.", "utf-8")
+        subprocess.run([str(searchapp), "reindex", "-q", *engine, "--source", str(seeds_copy)],
+                       check=True, capture_output=True, timeout=300)
+        for _ in range(6):  # both workers answer from the new collection behind the alias
+            status, body = _get_json(base + "/api/search?q=zmeului")
+            assert status == 200 and [h["id"] for h in body["hits"]] == ["900_zmeu"]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        server.stderr.close()
