@@ -101,7 +101,8 @@ def _base_request(params: SearchParams, every: bool) -> dict:
         "start": (params.page - 1) * params.per_page,
         "rows": params.per_page,
         "fq": _filters(params),
-        "timeAllowed": int(float(setting("search_time_limit")) * 1000),
+        # Solr reads 0 or less as "no limit"; here a limit that has already passed is the shortest.
+        "timeAllowed": max(1, int(float(setting("search_time_limit")) * 1000)),
         "hl": "true",
         "hl.method": "unified",
         "hl.fl": "body",
