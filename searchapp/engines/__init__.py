@@ -7,7 +7,9 @@ An engine object offers:
 * `check() -> int`: raises a domain error when it cannot search, else the number of articles
 * `stats()`: an object with `as_dict()` (articles, dated, undated, date range, ...)
 * `rebuild(sources, progress=None, **options)` and `update(sources, progress=None)`: a
-  `WriteSummary` (indexed, updated, deleted, unchanged, problems, seconds)
+  `WriteSummary` (indexed, updated, deleted, unchanged, problems, seconds); each engine
+  ignores the other's options (`procs` for Whoosh; `shards`, `replicas` for Solr)
+* `exists() -> bool` (is there an index to serve?) and `location` (its name, for messages)
 
 `whoosh` (the default) is the embedded index in a folder; `solr` is a SolrCloud collection
 alias reached through one or more node URLs (engines/solr/).
