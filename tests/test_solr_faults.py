@@ -41,6 +41,10 @@ def solrcloud(*args: str) -> None:
 def alias(solr_urls, solr_aliases) -> str:
     if not SCRIPT.exists():
         pytest.skip(f"{SCRIPT} not found (the local SolrCloud launcher)")
+    # Nodes are killed here: only those of the cluster this launcher runs, never another one.
+    status = subprocess.run([sys.executable, str(SCRIPT), "status"], capture_output=True, text=True, timeout=60)
+    if status.stdout.strip() != f"SEARCHAPP_SOLR_URL={solr_urls}":
+        pytest.skip("SEARCHAPP_SOLR_URL is not the cluster that scripts/solrcloud runs here (same SOLRCLOUD_DIR?)")
     engine = solr_engine(solr_urls, solr_aliases("faults"))
     if len(admin.live_nodes(engine.client)) != 3:
         pytest.skip("the fault tests need the 3-node cluster, every node live")
