@@ -198,3 +198,17 @@ def test_searchapp_serve_on_solr_builds_the_collection_serves_and_follows_reinde
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         server.stderr.close()
+
+
+@pytest.mark.solr
+def test_a_far_smaller_rebuild_needs_allow_shrink(solr_urls, solr_aliases, seeds_copy):
+    engine = solr_engine(solr_urls, solr_aliases("shrink"))
+    engine.rebuild([seeds_copy])
+    for name in sorted(p.name for p in seeds_copy.iterdir())[:3]:
+        (seeds_copy / name).unlink()
+    with pytest.raises(Exception, match="fewer than half"):
+        engine.update([seeds_copy])
+    with pytest.raises(Exception, match="fewer than half"):
+        engine.rebuild([seeds_copy])
+    assert engine.check() == 5
+    assert engine.rebuild([seeds_copy], allow_shrink=True).indexed == 2 and engine.check() == 2

@@ -110,9 +110,11 @@ class SolrEngine:
     def stats(self) -> indexing.SolrStats:
         return indexing.stats(self.client, self.alias)
 
-    def rebuild(self, sources: Iterable[Path], progress=None, shards: int = 2, replicas: int = 2, **_options):
+    def rebuild(self, sources: Iterable[Path], progress=None, shards: int = 2, replicas: int = 2,
+                allow_shrink: bool = False, **_options):
         """`**_options`: another engine's (procs), which Solr has no use for."""
-        return indexing.rebuild(self.client, self.alias, sources, progress, shards=shards, replicas=replicas)
+        return indexing.rebuild(self.client, self.alias, sources, progress, shards=shards, replicas=replicas,
+                                allow_shrink=allow_shrink)
 
-    def update(self, sources: Iterable[Path], progress=None):
-        return indexing.update(self.client, self.alias, sources, progress)
+    def update(self, sources: Iterable[Path], progress=None, allow_shrink: bool = False):
+        return indexing.update(self.client, self.alias, sources, progress, allow_shrink=allow_shrink)

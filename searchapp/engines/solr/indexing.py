@@ -25,9 +25,29 @@ OLD_COLLECTION_GRACE = 2.0  # seconds between every node seeing the new alias an
 UNDATED = "none"
 
 
-class EmptyRebuild(SearchappError):
-    code = "empty_rebuild"
-    status = 409
+# As the Whoosh engine (wt/data18's index.SHRINK_LIMIT, `--allow-shrink`): a reindex or update
+# that would leave no articles is refused, and one that would leave fewer than half the live
+# collection's unless the caller allows it.
+SHRINK_LIMIT = 0.5
+
+
+class SourceTooSmall(SearchappError):
+    """The sources gave no articles, or far fewer than the live collection holds: refused."""
+
+    code = "source_too_small"
+    status = 500
+
+
+def _check_size(action: str, count: int, live: int | None, allow_shrink: bool, report: ReadReport, alias: str) -> None:
+    skipped = report.skipped
+    why = f" ({len(skipped)} skipped, the first: {skipped[0]})" if skipped else ""
+    kept = f"the collection behind {alias!r} keeps its {live} articles" if live else "nothing was written"
+    if count == 0:
+        raise SourceTooSmall(f"{action} refused: the sources gave no articles{why}; {kept}; check --source")
+    if live and count < live * SHRINK_LIMIT and not allow_shrink:
+        raise SourceTooSmall(
+            f"{action} refused: the sources gave {count} articles, fewer than half of the collection's {live}{why}; "
+            f"{kept}; check --source, or pass --allow-shrink to replace them")
 
 
 def document(article: Article) -> dict:
@@ -44,9 +64,10 @@ def document(article: Article) -> dict:
 
 
 def rebuild(client: SolrClient, alias: str, sources: Iterable[Path], progress=None, shards: int = 2,
-            replicas: int = 2) -> whoosh_index.WriteSummary:
+            replicas: int = 2, allow_shrink: bool = False) -> whoosh_index.WriteSummary:
     started = time.monotonic()
     live = admin.alias_target(client, alias)
+    live_count = _count(client, alias) if live else None
     for leftover in _abandoned(client, alias, live):
         admin.delete_collection(client, leftover)
     config = admin.ensure_configset(client, admin.configset_files())
@@ -54,10 +75,8 @@ def rebuild(client: SolrClient, alias: str, sources: Iterable[Path], progress=No
     admin.create_collection(client, name, config, shards, replicas)
     whoosh_index._fault_point("rebuild:start")
     try:
-        summary = _index_all(client, name, sources, progress)
-        if summary.indexed == 0 and live is not None:
-            raise EmptyRebuild(f"the sources gave no article; the collection behind {alias!r} is kept "
-                               "(check --source)")
+        summary, report = _index_all(client, name, sources, progress)
+        _check_size("reindex", summary.indexed, live_count, allow_shrink, report, alias)
         client.post(f"/{name}/update", {"commit": "true", "waitSearcher": "true"}, json=[],
                     timeout=admin.ADMIN_TIMEOUT)
         whoosh_index._fault_point("rebuild:committed")
@@ -89,7 +108,7 @@ def _delete_quietly(client: SolrClient, name: str) -> None:
         pass  # the next rebuild removes it (_abandoned)
 
 
-def _index_all(client: SolrClient, collection: str, sources, progress) -> whoosh_index.WriteSummary:
+def _index_all(client: SolrClient, collection: str, sources, progress) -> tuple[whoosh_index.WriteSummary, ReadReport]:
     report = ReadReport()
     summary = whoosh_index.WriteSummary(problems=report.problems)
     batch: list[dict] = []
@@ -106,7 +125,7 @@ def _index_all(client: SolrClient, collection: str, sources, progress) -> whoosh
         _send(client, collection, batch)
         whoosh_index._fault_point("rebuild:added")  # a test kills the rebuild here
     _send(client, collection, batch)
-    return summary
+    return summary, report
 
 
 def _send(client: SolrClient, collection: str, docs: list) -> None:
@@ -125,15 +144,18 @@ def existing(client: SolrClient, alias: str) -> str:
     return target
 
 
-def update(client: SolrClient, alias: str, sources: Iterable[Path], progress=None) -> whoosh_index.WriteSummary:
+def update(client: SolrClient, alias: str, sources: Iterable[Path], progress=None,
+           allow_shrink: bool = False) -> whoosh_index.WriteSummary:
     """New and changed articles in (by content hash), vanished ones out, the rest untouched."""
     if admin.alias_target(client, alias) is None:
-        return rebuild(client, alias, sources, progress)
+        return rebuild(client, alias, sources, progress, allow_shrink=allow_shrink)
     started = time.monotonic()
     known = _known_hashes(client, alias)
     report = ReadReport()
     summary = whoosh_index.WriteSummary(problems=report.problems)
-    batch: list[dict] = []
+    # Held until the sources are known to be whole: an update refused for its size sends nothing
+    # (a later commit, anyone's, would make sent documents visible).
+    changed: list[dict] = []
     seen = set()
     for count, article in enumerate(read_articles(sources, report), start=1):
         seen.add(article.id)
@@ -141,16 +163,16 @@ def update(client: SolrClient, alias: str, sources: Iterable[Path], progress=Non
         if known_hash == article.content_hash:
             summary.unchanged += 1
         else:
-            batch.append(document(article))
+            changed.append(document(article))
             if known_hash is None:
                 summary.indexed += 1
             else:
                 summary.updated += 1
-        if len(batch) >= BATCH:
-            _send(client, alias, batch)
         if progress:
             progress(count)
-    _send(client, alias, batch)
+    _check_size("update", len(seen), len(known), allow_shrink, report, alias)
+    for start in range(0, len(changed), BATCH):
+        _send(client, alias, changed[start:start + BATCH])
     vanished = sorted(known.keys() - seen)
     for start in range(0, len(vanished), BATCH):
         client.post(f"/{alias}/update", json={"delete": vanished[start:start + BATCH]}, timeout=admin.ADMIN_TIMEOUT)
@@ -158,6 +180,10 @@ def update(client: SolrClient, alias: str, sources: Iterable[Path], progress=Non
     client.post(f"/{alias}/update", {"commit": "true", "waitSearcher": "true"}, json=[], timeout=admin.ADMIN_TIMEOUT)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _count(client: SolrClient, alias: str) -> int:
+    return client.get(f"/{alias}/select", {"q": "*:*", "rows": 0})["response"]["numFound"]
 
 
 def _known_hashes(client: SolrClient, alias: str) -> dict[str, str]:

@@ -36,9 +36,11 @@ class WhooshEngine:
     def stats(self) -> index_module.IndexStats:
         return index_module.stats(self.index_dir)
 
-    def rebuild(self, sources: Iterable[Path], progress=None, procs: int | None = None, **_options):
-        """`**_options`: another engine's (shards, replicas), which an index folder has no use for."""
-        return index_module.rebuild(self.index_dir, sources, progress, procs=procs)
+    def rebuild(self, sources: Iterable[Path], progress=None, procs: int | None = None, shards=None, replicas=None,
+                **options):
+        """`shards`, `replicas`: the Solr engine's, which an index folder has no use for; other
+        options (e.g. `allow_shrink`) are index.rebuild's."""
+        return index_module.rebuild(self.index_dir, sources, progress, procs=procs, **options)
 
-    def update(self, sources: Iterable[Path], progress=None):
-        return index_module.update(self.index_dir, sources, progress)
+    def update(self, sources: Iterable[Path], progress=None, **options):
+        return index_module.update(self.index_dir, sources, progress, **options)
