@@ -212,3 +212,10 @@ def test_a_far_smaller_rebuild_needs_allow_shrink(solr_urls, solr_aliases, seeds
         engine.rebuild([seeds_copy])
     assert engine.check() == 5
     assert engine.rebuild([seeds_copy], allow_shrink=True).indexed == 2 and engine.check() == 2
+
+
+def test_no_solr_url_is_a_503_not_a_crash(monkeypatch):
+    monkeypatch.delenv("SEARCHAPP_SOLR_URL", raising=False)
+    client = create_app({"ENGINE": "solr"}).test_client()
+    response = client.get("/api/search?q=x")
+    assert response.status_code == 503 and "SEARCHAPP_SOLR_URL" in response.get_json()["error"]["message"]

@@ -42,8 +42,6 @@ def node_base(url: str) -> str:
 class SolrClient:
     def __init__(self, urls: list[str], connect_timeout: float = 2.0, read_timeout: float = 30.0,
                  dead_seconds: float = 5.0):
-        if not urls:
-            raise EngineUnavailable("no Solr node given; set SEARCHAPP_SOLR_URL (or --solr-url) to the nodes' URLs")
         self.nodes = [node_base(u) for u in urls]
         self.timeout = (connect_timeout, read_timeout)
         self.dead_seconds = dead_seconds
@@ -61,7 +59,7 @@ class SolrClient:
     def _order(self) -> list[str]:
         """Live nodes first, in turn (spreads the load), then the ones marked dead."""
         now = time.monotonic()
-        start = next(self._turn) % len(self.nodes)
+        start = next(self._turn) % max(1, len(self.nodes))
         ring = self.nodes[start:] + self.nodes[:start]
         with self._lock:
             alive = [n for n in ring if self._dead_until.get(n, 0) <= now]
@@ -77,6 +75,8 @@ class SolrClient:
     def request(self, method: str, path: str, params=None, json=None, data=None, headers=None,
                 timeout: float | None = None, retry_server_errors: bool = True) -> dict:
         """JSON from the first node that answers; `path` is below /solr (e.g. `/articles/select`)."""
+        if not self.nodes:  # said at the first request, so that an app without nodes still starts and answers 503
+            raise EngineUnavailable("no Solr node given; set SEARCHAPP_SOLR_URL (or --solr-url) to the nodes' URLs")
         failures = []
         params = dict(params or {})
         params.setdefault("wt", "json")
