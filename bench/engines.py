@@ -14,6 +14,7 @@ Engines:
 * `Tantivy`: tantivy (PyPI) with lowercase, ASCII folding and its Romanian stemmer.
 * `Searchapp`: this project, built with `searchapp.index.rebuild` from a temporary `.jsonl`
   and queried through `Archive.search(parse_params(...))`, the function the API calls.
+* `SearchappSolr`: this project on its Solr engine (a SolrCloud named by SEARCHAPP_SOLR_URL).
 
 The baselines get the query's words (runs of letters and digits) and combine them with OR
 (`mode="or"`, what a search box over these engines usually does for free text) or AND
@@ -23,6 +24,7 @@ The baselines get the query's words (runs of letters and digits) and combine the
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -259,6 +261,36 @@ class Searchapp(Engine, _TempDir):
     def close(self) -> None:
         self.archive = None
         self._remove_tempdir()
+
+
+class SearchappSolr(Searchapp):
+    """This project on its Solr engine: a new collection behind a temporary alias on the
+    SolrCloud that SEARCHAPP_SOLR_URL names, queried through the engine's `search`, as the API."""
+
+    def __init__(self, name: str = "searchapp on SolrCloud", shards: int = 2, replicas: int = 1):
+        super().__init__(name)
+        self.shards, self.replicas = shards, replicas
+        self.alias = f"bench_{shards}x{replicas}_{os.getpid()}"
+
+    def build(self, articles: Iterable[dict]) -> None:
+        from searchapp.engines import open_engine
+
+        folder = self._tempdir()
+        source = folder / "articles.jsonl"
+        with open(source, "w", encoding="utf-8") as out:
+            for a in articles:
+                record = {"id": a["id"], "title": a["title"], "text": a["text"], "date": a.get("date")}
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.archive = open_engine("solr", self.alias)
+        self.archive.rebuild([source], shards=self.shards, replicas=self.replicas)
+        source.unlink()
+
+    def close(self) -> None:
+        if self.archive is not None:
+            from searchapp.engines.solr.admin import drop
+
+            drop(self.archive.client, self.alias)
+        super().close()
 
 
 def baselines(mode: str = "or") -> list[Engine]:

@@ -21,6 +21,7 @@ function behind /api/search.
     python bench/quality.py --tests none --engines "" --invariance 2000   # invariance only
     python bench/quality.py --engines searchapp-stem-first,searchapp-split-soft-hyphens
     python bench/quality.py --tests xquad --engines "" --ceiling   # what word matching can still gain
+    python bench/quality.py --engines searchapp,searchapp-solr   # the Solr engine (SEARCHAPP_SOLR_URL)
 """
 
 from __future__ import annotations
@@ -357,6 +358,7 @@ def make_engines(names: list[str]) -> list[tuple[E.Engine, list[str]]]:
         "fts5-stemmed": lambda: E.Fts5(True, "or"),
         "tantivy": lambda: E.Tantivy("or"),
         "searchapp": lambda: _searchapp(),
+        "searchapp-solr": lambda: E.SearchappSolr(),
         **{f"searchapp-{v}": (lambda v=v: _searchapp(VARIANTS[v], name=f"searchapp, {v}")) for v in VARIANTS},
     }
     out = []

@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.speed run [--sizes 5000,10000,20000,40000,160000] [--out FILE]
     .venv/bin/python -m bench.speed report FILE      # Markdown tables for BENCHMARKS.md
     .venv/bin/python -m bench.speed plot FILE        # docs/scaling.png
+    .venv/bin/python -m bench.speed run --sizes 40000,160000 \
+        --engines searchapp,tantivy,searchapp-solr-1,searchapp-solr-2   # + SolrCloud (SEARCHAPP_SOLR_URL)
 
 One `run` measures, for every archive size, in one process run so that the ratios compare
 like with like on a shared machine:
@@ -258,11 +260,11 @@ def free_port() -> int:
 class Server:
     """`searchapp serve` on a free loopback port, stopped (with its workers) on exit."""
 
-    def __init__(self, index_dir: Path, workers: int):
+    def __init__(self, index_dir: Path | str, workers: int, engine: str = "whoosh"):
         self.port = free_port()
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "searchapp"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--workers", str(workers), "--index", str(index_dir)],
+             "--workers", str(workers), "--index", str(index_dir), "--engine", engine],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             # This checkout's code first: the console script would otherwise import the package
             # the editable install points to, which need not be this checkout (a git worktree).
@@ -354,6 +356,10 @@ def build_all(size: int, source: Path, folder: Path, engines: list[str], timeout
         if name == "searchapp":
             cmd = [str(ROOT / ".venv" / "bin" / "searchapp"), "reindex", "--source", str(source),
                    "--index", str(dest), "--quiet"]
+        elif name.startswith(SOLR_PREFIX):
+            # Peak memory is the client's alone: the Solr nodes' JVMs are not in its process tree.
+            cmd = [str(ROOT / ".venv" / "bin" / "searchapp"), "reindex", "--engine", "solr", "--source", str(source),
+                   "--index", solr_alias(name, size), "--shards", name[len(SOLR_PREFIX):], "--replicas", "1", "--quiet"]
         else:
             cmd = [py, "-m", "bench.speed_engines", "build", name, str(source), str(dest)]
         print(f"[{size}] building {name}…", file=sys.stderr, flush=True)
@@ -387,7 +393,17 @@ def search_all(size: int, folder: Path, engines: list[str], queries: list[dict],
             lambda q: json.dumps(archive.search(parse_params({"q": q})).to_json()), queries, passes)
         del archive
     for name in engines:
-        if name == "searchapp":
+        if not name.startswith(SOLR_PREFIX):
+            continue
+        with Server(solr_alias(name, size), workers=1, engine="solr") as server:
+            def over_solr(q: str) -> None:
+                status, body = http_get(server.port, api_path(q))
+                if status != 200:
+                    raise RuntimeError(f"/api/search {q!r} on Solr: {status} {body[:200]!r}")
+            latencies[f"{name}-http"] = time_requests(over_solr, queries, passes)
+        _drop_solr_alias(solr_alias(name, size))
+    for name in engines:
+        if name == "searchapp" or name.startswith(SOLR_PREFIX):
             continue
         engine = ENGINES[name](folder / name)
         latencies[name] = time_requests(engine.request, queries, passes)
@@ -395,6 +411,22 @@ def search_all(size: int, folder: Path, engines: list[str], queries: list[dict],
     for name, figures in latencies.items():
         print(f"[{size}] {name}: p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms", file=sys.stderr, flush=True)
     return latencies
+
+
+# "searchapp on SolrCloud": `searchapp-solr-N` is a collection of N shards (one replica each) on
+# the SolrCloud that SEARCHAPP_SOLR_URL names, built and served through searchapp's CLI.
+SOLR_PREFIX = "searchapp-solr-"
+
+
+def solr_alias(name: str, size: int) -> str:
+    return f"bench_speed_{name[len(SOLR_PREFIX):]}shards_{size}"
+
+
+def _drop_solr_alias(alias: str) -> None:
+    from searchapp.engines import open_engine
+    from searchapp.engines.solr.admin import drop
+
+    drop(open_engine("solr", alias).client, alias)
 
 
 def throughput(folder: Path, queries: list[dict], seconds: int, connections: int) -> dict:

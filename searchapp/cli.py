@@ -8,22 +8,38 @@ from pathlib import Path
 
 import click
 
-from . import index as index_module
-from .config import default_index_dir, default_sources, setting
+from .config import default_sources, setting
+from .engines import ENGINES, open_engine
 from .errors import SearchappError
 from .export import FORMATS, start_export
-from .search import Archive, SearchResult, parse_params
+from .search import SearchResult, parse_params
 from .terminal import render_result, render_stats, render_summary
 
-index_option = click.option(
+_index_option = click.option(
     "--index",
     "index_dir",
     type=click.Path(file_okay=False, path_type=Path),
     envvar="SEARCHAPP_INDEX",
-    default=lambda: str(default_index_dir()),
-    show_default="index/ (env SEARCHAPP_INDEX)",
-    help="Index folder.",
+    default=None,
+    show_default="index/, or the alias `articles` with solr (env SEARCHAPP_INDEX)",
+    help="Index folder; with --engine solr, the collection alias.",
 )
+_engine_option = click.option(
+    "--engine", "engine_name", type=click.Choice(ENGINES), envvar="SEARCHAPP_ENGINE", default=None,
+    show_default="whoosh (env SEARCHAPP_ENGINE)", help="Search engine.")
+_solr_url_option = click.option(
+    "--solr-url", envvar="SEARCHAPP_SOLR_URL", default=None,
+    help="SolrCloud node URLs, comma-separated (env SEARCHAPP_SOLR_URL); the engine fails over between them.")
+
+
+def index_option(command):
+    """--index, --engine and --solr-url: which index, on which engine."""
+    return _index_option(_engine_option(_solr_url_option(command)))
+
+
+def _engine(options: dict):
+    """The engine that the command's --engine/--solr-url/--index options name (popped)."""
+    return open_engine(options.pop("engine_name"), options.pop("index_dir"), options.pop("solr_url"))
 source_option = click.option(
     "--source",
     "sources",
@@ -79,12 +95,15 @@ def _progress(quiet: bool):
 @index_option
 @click.option("--procs", type=click.IntRange(1, 64), default=None, help="Indexing processes (default: up to 2 cores).")
 @allow_shrink_option
+@click.option("--shards", type=click.IntRange(1, 64), default=2, show_default=True, help="Solr: shards of the new collection.")
+@click.option("--replicas", type=click.IntRange(1, 16), default=2, show_default=True, help="Solr: replicas of each shard.")
 @quiet_option
-def reindex(sources: tuple[Path, ...], index_dir: Path, procs: int | None, allow_shrink: bool, quiet: bool) -> None:
+def reindex(sources: tuple[Path, ...], procs: int | None, shards: int, replicas: int, allow_shrink: bool, quiet: bool,
+            **options) -> None:
     """Rebuild the whole index from the sources; searches use the old one until it is done.
     Sources with no articles, or fewer than half the index's, are refused (see --allow-shrink)."""
-    summary = index_module.rebuild(index_dir, list(sources) or default_sources(), _progress(quiet), procs=procs,
-                                   allow_shrink=allow_shrink)
+    summary = _engine(options).rebuild(list(sources) or default_sources(), _progress(quiet), procs=procs,
+                                       shards=shards, replicas=replicas, allow_shrink=allow_shrink)
     _clear_progress(quiet)
     click.echo(render_summary("reindex", summary))
 
@@ -94,11 +113,10 @@ def reindex(sources: tuple[Path, ...], index_dir: Path, procs: int | None, allow
 @index_option
 @allow_shrink_option
 @quiet_option
-def update(sources: tuple[Path, ...], index_dir: Path, allow_shrink: bool, quiet: bool) -> None:
+def update(sources: tuple[Path, ...], allow_shrink: bool, quiet: bool, **options) -> None:
     """Bring the index up to date: new and changed articles in, vanished ones out.
     Sources with no articles, or fewer than half the index's, are refused (see --allow-shrink)."""
-    summary = index_module.update(index_dir, list(sources) or default_sources(), _progress(quiet),
-                                  allow_shrink=allow_shrink)
+    summary = _engine(options).update(list(sources) or default_sources(), _progress(quiet), allow_shrink=allow_shrink)
     _clear_progress(quiet)
     click.echo(render_summary("update", summary))
 
@@ -122,15 +140,16 @@ def _clear_progress(quiet: bool) -> None:
 @filter_source_option
 @click.option("--in", "in_field", help="title: the words must be in the title.")
 @index_option
-def search(query: str, as_json: bool, index_dir: Path, literal: bool, **options) -> None:
+def search(query: str, as_json: bool, literal: bool, **options) -> None:
     """Search the index, as the API does, and print the results."""
+    engine = _engine(options)
     raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), "literal": "1" if literal else None,
            "source": list(options.pop("filter_sources")), "in": options.pop("in_field"), **options}
     try:
         params = parse_params(raw)
     except SearchappError as exc:
         raise click.UsageError(exc.message) from None
-    result: SearchResult = Archive(index_dir).search(params)
+    result: SearchResult = engine.search(params)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -150,15 +169,16 @@ def search(query: str, as_json: bool, index_dir: Path, literal: bool, **options)
 @click.option("--cap", type=click.IntRange(1, 10_000_000), default=setting("export_cap"), show_default=True,
               help="Most rows written.")
 @index_option
-def export(query: str, export_format: str, output: Path | None, cap: int, index_dir: Path, **options) -> None:
+def export(query: str, export_format: str, output: Path | None, cap: int, **options) -> None:
     """Write every match of a search (id, title, date, source, url, score) as CSV or JSON Lines."""
+    engine = _engine(options)
     raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"),
            "source": list(options.pop("filter_sources")), **options}
     try:
         params = parse_params(raw)
     except SearchappError as exc:
         raise click.UsageError(exc.message) from None
-    exported = start_export(Archive(index_dir), params, export_format, cap)
+    exported = start_export(engine.exporter(), params, export_format, cap)
     if output is None:
         _write_lines(exported.lines(), sys.stdout)
     else:
@@ -180,9 +200,9 @@ def _write_lines(lines, stream) -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @index_option
-def stats(as_json: bool, index_dir: Path) -> None:
-    """Articles, dated and undated counts, date range and size of the index."""
-    figures = index_module.stats(index_dir)
+def stats(as_json: bool, **options) -> None:
+    """Articles, dated and undated counts, date range and size of the index (Solr: its shape)."""
+    figures = _engine(options).stats()
     if as_json:
         click.echo(json.dumps(figures.as_dict(), indent=2))
     else:
@@ -195,13 +215,16 @@ def stats(as_json: bool, index_dir: Path) -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
 @source_option
 @index_option
-def serve(host: str, port: int, workers: int, sources: tuple[Path, ...], index_dir: Path) -> None:
+def serve(host: str, port: int, workers: int, sources: tuple[Path, ...], **options) -> None:
     """Serve the web pages and the API with gunicorn; builds the index first if there is none."""
     from .serve import run_server  # gunicorn is only needed here
 
-    if index_module.current_generation(index_dir) is None:
-        click.echo(f"No index in {index_dir}/ yet; building it first…", err=True)
-        summary = index_module.rebuild(index_dir, list(sources) or default_sources())
+    chosen = dict(options)
+    engine = _engine(options)
+    if not engine.exists():
+        click.echo(f"No index in {engine.location} yet; building it first…", err=True)
+        summary = engine.rebuild(list(sources) or default_sources())
         click.echo(render_summary("reindex", summary), err=True)
     click.echo(f"Serving on http://{host}:{port}/ with {workers} worker(s); Ctrl-C stops.", err=True)
-    run_server(index_dir, host=host, port=port, workers=workers)
+    run_server(chosen["index_dir"], host=host, port=port, workers=workers, engine=chosen["engine_name"],
+               solr_url=chosen["solr_url"])

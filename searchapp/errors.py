@@ -67,3 +67,17 @@ class SourceTooSmall(SearchappError):
 
     code = "source_too_small"
     status = 500
+
+
+class EngineUnavailable(SearchappError):
+    """The search engine (a Solr cluster) cannot be reached: no node answered."""
+
+    code = "engine_unavailable"
+    status = 503
+
+
+class NotAvailable(SearchappError):
+    """A feature this engine does not offer (yet)."""
+
+    code = "not_available"
+    status = 501

@@ -14,9 +14,11 @@ from gunicorn.app.base import BaseApplication
 
 
 class SearchappServer(BaseApplication):
-    def __init__(self, index_dir: Path, options: dict):
+    def __init__(self, index_dir: Path | None, options: dict, engine: str | None = None, solr_url: str | None = None):
         self.index_dir = index_dir
         self.options = options
+        self.engine = engine
+        self.solr_url = solr_url
         super().__init__()
 
     def load_config(self):
@@ -26,10 +28,14 @@ class SearchappServer(BaseApplication):
     def load(self):
         from .web import create_app
 
-        return create_app({"INDEX_DIR": str(self.index_dir)})
+        config = {"ENGINE": self.engine, "SOLR_URL": self.solr_url}
+        if self.index_dir is not None:
+            config["INDEX_DIR"] = str(self.index_dir)
+        return create_app(config)
 
 
-def run_server(index_dir: Path, host: str, port: int, workers: int) -> None:
+def run_server(index_dir: Path | None, host: str, port: int, workers: int, engine: str | None = None,
+               solr_url: str | None = None) -> None:
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -43,4 +49,4 @@ def run_server(index_dir: Path, host: str, port: int, workers: int) -> None:
         "errorlog": "-",
         "loglevel": "warning",
     }
-    SearchappServer(index_dir, options).run()
+    SearchappServer(index_dir, options, engine, solr_url).run()

@@ -50,13 +50,18 @@ def _headline(result: SearchResult) -> str:
 
 def render_stats(stats: IndexStats) -> str:
     span = f"{stats.first_date} … {stats.last_date}" if stats.first_date else "-"
-    return "\n".join([
+    lines = [
         f"articole:    {format_int(stats.articles)}",
         f"cu dată:     {format_int(stats.dated)}",
         f"fără dată:   {format_int(stats.undated)}",
         f"interval:    {span}",
-        f"dimensiune:  {format_decimal(stats.size_bytes / 1024 / 1024)} MiB ({stats.path})",
-    ])
+    ]
+    if hasattr(stats, "size_bytes"):
+        lines.append(f"dimensiune:  {format_decimal(stats.size_bytes / 1024 / 1024)} MiB ({stats.path})")
+    else:  # a Solr collection (engines/solr/indexing.SolrStats)
+        lines.append(f"colecție:    {stats.collection}, {stats.shards} shard-uri, {stats.replicas} replici "
+                     f"({stats.active_replicas} active), {stats.live_nodes} noduri active")
+    return "\n".join(lines)
 
 
 def render_summary(action: str, summary: WriteSummary) -> str:

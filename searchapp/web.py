@@ -16,12 +16,13 @@ from flask import Blueprint, Flask, current_app, jsonify, redirect, render_templ
 from werkzeug.exceptions import HTTPException
 
 from . import advanced, openapi, suggest, wording
-from .config import default_index_dir, setting
+from .config import setting
+from .engines import open_engine
 from .errors import SearchappError
 from .export import FORMATS, check_format, start_export
 from .feed import MEDIA_TYPE, build_feed
 from .pages import article_link, build_article_page, build_search_page, feed_url, search_url
-from .search import Archive, parse_params
+from .search import parse_params
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHIVE_KEY = "searchapp.archive"
@@ -55,13 +56,20 @@ ERROR_PAGES = {
           "Administratorul trebuie să ruleze comanda searchapp reindex."),
     500: ("Eroare internă", "A apărut o eroare neașteptată; a fost înregistrată."),
 }
+# Errors whose page needs another hint than their status's.
+ERROR_PAGES_BY_CODE = {
+    "engine_unavailable": ("Căutarea nu este disponibilă", "Serverul de căutare nu răspunde acum. "
+                           "Încercați din nou peste câteva momente."),
+}
 
 log = logging.getLogger(__name__)
 web = Blueprint("web", __name__)
 
 
 def create_app(config: Mapping | None = None) -> Flask:
-    """Build the app; `INDEX_DIR` (default: SEARCHAPP_INDEX or index/) names the index folder."""
+    """Build the app; `INDEX_DIR` (default: SEARCHAPP_INDEX, else index/ or the alias `articles`)
+    names the index folder or Solr alias, `ENGINE` (SEARCHAPP_ENGINE) and `SOLR_URL`
+    (SEARCHAPP_SOLR_URL) the engine."""
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
@@ -69,22 +77,23 @@ def create_app(config: Mapping | None = None) -> Flask:
         static_url_path="/static",
     )
     # EXPORT_CAP: most rows one /api/export writes (setting `export_cap`).
-    app.config.from_mapping(INDEX_DIR=str(default_index_dir()), EXPORT_CAP=setting("export_cap"))
+    app.config.from_mapping(INDEX_DIR=None, ENGINE=None, SOLR_URL=None, EXPORT_CAP=setting("export_cap"))
     if config:
         app.config.from_mapping(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's key order
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    # One Archive per app: it keeps one searcher and swaps it when a new index is committed.
-    app.extensions[ARCHIVE_KEY] = Archive(Path(app.config["INDEX_DIR"]))
+    # One engine per app: Whoosh's keeps one searcher and swaps it when a new index is committed.
+    app.extensions[ARCHIVE_KEY] = open_engine(app.config["ENGINE"], app.config["INDEX_DIR"], app.config["SOLR_URL"])
     app.register_blueprint(web)
     app.register_error_handler(Exception, handle_error)
     app.after_request(add_security_headers)
     return app
 
 
-def archive() -> Archive:
+def archive():
+    """The app's engine (engines/__init__.py: search, article, check, ...)."""
     return current_app.extensions[ARCHIVE_KEY]
 
 
@@ -155,7 +164,7 @@ def api_export():
     params = parse_params(request.args)
     root = request.url_root.rstrip("/")
     cap = int(current_app.config["EXPORT_CAP"])
-    export = start_export(archive(), params, export_format, cap, url=lambda hit: root + hit.url)
+    export = start_export(archive().exporter(), params, export_format, cap, url=lambda hit: root + hit.url)
     headers = {
         "Content-Disposition": f'attachment; filename="cautare.{export_format}"',
         "X-Export-Total": str(export.result.total),
@@ -212,7 +221,8 @@ def handle_error(exc: Exception):
     if wants_json():
         response = jsonify({"error": {"code": code, "message": message}})
     else:
-        title, hint = ERROR_PAGES.get(status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400])
+        title, hint = ERROR_PAGES_BY_CODE.get(code) or ERROR_PAGES.get(
+            status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400])
         q = request.args.get("q", "")[:1000] if status < 500 else ""
         # A page for people says it in Romanian; the API's message (English, for programs) stays there.
         message = wording.error_message(exc, code)

@@ -60,3 +60,54 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "solr" in item.keywords:
             item.add_marker(skip)
+
+
+# --- both engines (the Solr engine needs a running SolrCloud: SEARCHAPP_SOLR_URL) ----------------
+
+ENGINES = ["whoosh", pytest.param("solr", marks=pytest.mark.solr)]
+
+
+@pytest.fixture(scope="session")
+def solr_urls() -> str:
+    """The test cluster's node URLs, or skip cleanly (start one: `eval "$(scripts/solrcloud start)"`)."""
+    import os
+
+    urls = os.environ.get("SEARCHAPP_SOLR_URL", "").strip()
+    if not urls:
+        pytest.skip("SEARCHAPP_SOLR_URL is not set: no SolrCloud to test against")
+    return urls
+
+
+@pytest.fixture(scope="session")
+def solr_aliases(solr_urls):
+    """Makes unique alias names for a test session and drops them (and their collections) at the end."""
+    import os
+
+    from searchapp.engines.solr import SolrEngine
+    from searchapp.engines.solr.admin import drop
+
+    made = []
+
+    def new(name: str) -> str:
+        alias = f"t_{name}_{os.getpid()}_{len(made)}"
+        made.append(alias)
+        return alias
+
+    yield new
+    engine = SolrEngine(solr_urls.split(","))
+    for alias in made:
+        drop(engine.client, alias)
+
+
+def solr_engine(solr_urls: str, alias: str):
+    from searchapp.engines import open_engine
+
+    return open_engine("solr", alias, solr_urls)
+
+
+@pytest.fixture(scope="session")
+def solr_seed_alias(solr_urls, solr_aliases) -> str:
+    """A Solr collection of the five seed articles (read-only), 2 shards x 2 replicas."""
+    alias = solr_aliases("seeds")
+    solr_engine(solr_urls, alias).rebuild([SEEDS])
+    return alias

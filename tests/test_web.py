@@ -12,26 +12,38 @@ import pytest
 
 from searchapp import index
 from searchapp.config import setting
-from searchapp.search import Archive
-from searchapp.web import create_app
+from searchapp.web import ARCHIVE_KEY, create_app
+
+from .conftest import ENGINES, solr_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED_ID = "001_1cc27a957bb943bb"  # mentions soldați and Kursk, dated 2025-08-15
 HOSTILE_ID = "ostil-script"
+WEB_SOURCES = [ROOT / "seeds", FIXTURES / "archive.jsonl", FIXTURES / "hostile.jsonl"]
 
 
 @pytest.fixture(scope="session")
 def web_index(tmp_path_factory) -> Path:
     """Seeds + 32 invented articles over 2022-2026 + two hostile ones (read-only)."""
     index_dir = tmp_path_factory.mktemp("web-index")
-    index.rebuild(index_dir, [ROOT / "seeds", FIXTURES / "archive.jsonl", FIXTURES / "hostile.jsonl"])
+    index.rebuild(index_dir, WEB_SOURCES)
     return index_dir
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def engine_name(request) -> str:
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def app(web_index):
-    return create_app({"INDEX_DIR": str(web_index), "TESTING": True})
+def app(engine_name, request):
+    """The app over the same articles on each engine: a Whoosh folder, or a Solr collection."""
+    if engine_name == "whoosh":
+        return create_app({"INDEX_DIR": str(request.getfixturevalue("web_index")), "TESTING": True})
+    urls, alias = request.getfixturevalue("solr_urls"), request.getfixturevalue("solr_aliases")("web")
+    solr_engine(urls, alias).rebuild(WEB_SOURCES)
+    return create_app({"ENGINE": "solr", "SOLR_URL": urls, "INDEX_DIR": alias, "TESTING": True})
 
 
 @pytest.fixture
@@ -73,10 +85,10 @@ def test_api_search_has_the_contracts_shape(client):
     assert data["suggestion"] is None
 
 
-def test_api_search_matches_the_cli_search_function(client, web_index):
+def test_api_search_matches_the_cli_search_function(client, app):
     from searchapp.search import parse_params
 
-    expected = Archive(web_index).search(parse_params({"q": "rachete", "sort": "newest"})).to_json()
+    expected = app.extensions[ARCHIVE_KEY].search(parse_params({"q": "rachete", "sort": "newest"})).to_json()
     got = api(client, q="rachete", sort="newest")
     for key in ("query", "total", "hits", "facets", "suggestion"):
         assert got[key] == expected[key]
@@ -101,10 +113,10 @@ def test_api_article(client):
     assert "Kursk" in data["text"] and "<mark>" not in data["text"]
 
 
-def test_api_article_does_not_look_for_similar_articles_it_does_not_return(client, monkeypatch):
-    from searchapp.search import Archive
-
-    monkeypatch.setattr(Archive, "_similar", lambda *a: pytest.fail("similar articles computed for the API"))
+def test_api_article_does_not_look_for_similar_articles_it_does_not_return(app, client, monkeypatch):
+    engine = app.extensions[ARCHIVE_KEY]
+    searcher = getattr(engine, "archive", engine)  # the Whoosh engine's Archive, or the engine itself
+    monkeypatch.setattr(type(searcher), "_similar", lambda *a: pytest.fail("similar articles computed for the API"))
     assert client.get(f"/api/articles/{SEED_ID}").status_code == 200
 
 
@@ -543,7 +555,7 @@ def test_unexpected_errors_are_a_clean_500_and_logged(app, monkeypatch, caplog):
     def broken(self, params):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(Archive, "search", broken)
+    monkeypatch.setattr(type(app.extensions[ARCHIVE_KEY]), "search", broken)
     client = app.test_client()
     response = client.get("/api/search?q=x")
     assert response.status_code == 500
