@@ -777,7 +777,9 @@ def test_server_under_concurrent_clients_while_writers_commit_repeatedly(corpora
             while not stop.is_set():
                 q = queries[counts[n] % len(queries)]
                 try:
-                    status, body = _get(f"{base}/api/search?" + urllib.parse.urlencode({"q": q, "per_page": "100"}))
+                    # literal: the words as typed (a word not in the index is no misspelling here)
+                    args = urllib.parse.urlencode({"q": q, "per_page": "100", "literal": "1"})
+                    status, body = _get(f"{base}/api/search?" + args)
                 except OSError as exc:
                     failures.append(f"{q}: {exc!r}")
                     continue
