@@ -24,7 +24,7 @@ from .feed import MEDIA_TYPE, build_feed
 from .pages import article_link, build_article_page, build_search_page, feed_url, search_url
 from .search import parse_params
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent  # templates/ and static/ are package data
 ARCHIVE_KEY = "searchapp.archive"
 
 # No inline script or style anywhere, so the policy needs no 'unsafe-inline'. The pages work
@@ -72,8 +72,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     (SEARCHAPP_SOLR_URL) the engine."""
     app = Flask(
         __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(HERE / "templates"),
+        static_folder=str(HERE / "static"),
         static_url_path="/static",
     )
     # EXPORT_CAP: most rows one /api/export writes (setting `export_cap`).
