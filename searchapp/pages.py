@@ -11,6 +11,7 @@ in `Markup` here, in one place, and nowhere else. Everything else is autoescaped
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
@@ -254,7 +255,8 @@ def _hit_view(hit: Hit, params: SearchParams) -> HitView:
         date_label=format_date(hit.date),
         snippet=Markup(hit.snippet),  # trusted: built by the search layer, text escaped
         source=hit.source,
-        title_html=Markup(hit.title_html) if hit.title_html else escape(hit.title),  # trusted, as the snippet
+        # trusted, as the snippet; else escaped as the search layer escapes (quotes kept)
+        title_html=Markup(hit.title_html or html.escape(hit.title, quote=False)),
     )
 
 

@@ -182,7 +182,8 @@ def test_exact_field_keeps_diacritics(urls, collection):
     assert search(base, collection, "exact:țări") == ["tari-cedilla", "tari-comma"]
     assert search(base, collection, "exact:ţări") == ["tari-cedilla", "tari-comma"]
     assert search(base, collection, "exact:soldaților") == ["soldati"]  # the written form, any case
-    assert search(base, collection, "exact:față") == ["fata"]
+    assert search(base, collection, "exact:fată") == search(base, collection, "exact:fața") == ["fata"]
+    assert search(base, collection, "exact:față") == []  # written forms: the article has fată and fața
 
 
 @pytest.mark.parametrize("text", SAMPLES)

@@ -333,12 +333,15 @@ def test_page_past_the_last_one(client):
     assert 'href="/?q=soldati"' in html
 
 
-def test_suggestion_links_to_the_corrected_search(client):
+def test_suggestion_links_to_the_corrected_search(client, engine_name):
     html = text_of(client.get("/?q=Pheniam&sort=newest&literal=1"))
-    assert 'Ați vrut să scrieți: <a href="/?q=Phenian&amp;sort=newest">Phenian</a>?' in html
+    word = "Phenian" if engine_name == "whoosh" else "phenian"  # Solr's spellcheck: the indexed term
+    assert f'Ați vrut să scrieți: <a href="/?q={word}&amp;sort=newest">{word}</a>?' in html
 
 
-def test_a_query_that_finds_nothing_shows_its_correction_with_a_way_back(client):
+def test_a_query_that_finds_nothing_shows_its_correction_with_a_way_back(client, engine_name):
+    if engine_name == "solr":
+        pytest.skip("the corrected results at once are the Whoosh engine's (README, Past one machine)")
     html = text_of(client.get("/?q=Pheniam&sort=newest"))
     assert 'Se afișează rezultatele pentru „<a href="/?q=Phenian&amp;sort=newest">Phenian</a>”' in html
     assert 'Căutați exact „<a href="/?q=Pheniam&amp;sort=newest&amp;literal=1">Pheniam</a>” (niciun rezultat)' in html
