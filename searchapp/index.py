@@ -39,8 +39,8 @@ from whoosh.system import pack_uint
 from . import analysis, written_forms
 from .codec import SplitBlockCodec
 from .formats import PackedCharacters, PackedPositions, term_occurrences
-from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable, SourceTooSmall
-from .sources import Article, Problem, ReadReport, read_articles
+from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable
+from .sources import SHRINK_LIMIT, Article, Problem, ReadReport, check_size, read_articles
 from .writer import segment_writer
 
 CURRENT = "current"
@@ -58,10 +58,6 @@ LOCK_FILE = ".lock"
 FAULT_POINT_ENV = "SEARCHAPP_FAULT_POINT"
 UNDATED = "none"  # the year/month facet value of articles without a date
 TITLE_BOOST = 2.0
-# A reindex or update that would leave fewer than this share of the live index's articles is
-# refused unless the caller allows it (`--allow-shrink`); one that would leave none, always: a
-# wrong --source, an empty file or a binary one must never wipe the archive.
-SHRINK_LIMIT = 0.5
 # A writer process spills its postings to a sorted run on disk past this many MiB held (writer.py).
 WRITER_LIMIT_MB = 160
 
@@ -386,16 +382,8 @@ def _live_count(index_dir: Path) -> int | None:
 
 
 def _check_size(action: str, count: int, live: int | None, allow_shrink: bool, report: ReadReport) -> None:
-    """Refuse a write that would leave no articles, or far fewer than the live index has."""
-    skipped = report.skipped
-    why = f" ({len(skipped)} skipped, the first: {skipped[0]})" if skipped else ""
-    kept = f"the index keeps its {live} articles" if live else "no index was written"
-    if count == 0:
-        raise SourceTooSmall(f"{action} refused: the sources gave no articles{why}; {kept}; check --source")
-    if live and count < live * SHRINK_LIMIT and not allow_shrink:
-        raise SourceTooSmall(
-            f"{action} refused: the sources gave {count} articles, fewer than half of the index's {live}{why}; "
-            f"{kept}; check --source, or pass --allow-shrink to replace them")
+    check_size(action, count, live, allow_shrink, report, "the index's",
+               f"the index keeps its {live} articles" if live else "no index was written")
 
 
 def _stop_workers(writer) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ... import index as whoosh_index  # WriteSummary and the fault-point names only
 from ...errors import IndexMissing, SearchappError
-from ...sources import Article, ReadReport, read_articles
+from ...sources import Article, ReadReport, check_size, read_articles
 from . import admin
 from .client import SolrClient
 
@@ -25,29 +25,9 @@ OLD_COLLECTION_GRACE = 2.0  # seconds between every node seeing the new alias an
 UNDATED = "none"
 
 
-# As the Whoosh engine (wt/data18's index.SHRINK_LIMIT, `--allow-shrink`): a reindex or update
-# that would leave no articles is refused, and one that would leave fewer than half the live
-# collection's unless the caller allows it.
-SHRINK_LIMIT = 0.5
-
-
-class SourceTooSmall(SearchappError):
-    """The sources gave no articles, or far fewer than the live collection holds: refused."""
-
-    code = "source_too_small"
-    status = 500
-
-
 def _check_size(action: str, count: int, live: int | None, allow_shrink: bool, report: ReadReport, alias: str) -> None:
-    skipped = report.skipped
-    why = f" ({len(skipped)} skipped, the first: {skipped[0]})" if skipped else ""
-    kept = f"the collection behind {alias!r} keeps its {live} articles" if live else "nothing was written"
-    if count == 0:
-        raise SourceTooSmall(f"{action} refused: the sources gave no articles{why}; {kept}; check --source")
-    if live and count < live * SHRINK_LIMIT and not allow_shrink:
-        raise SourceTooSmall(
-            f"{action} refused: the sources gave {count} articles, fewer than half of the collection's {live}{why}; "
-            f"{kept}; check --source, or pass --allow-shrink to replace them")
+    check_size(action, count, live, allow_shrink, report, "the collection's",
+               f"the collection behind {alias!r} keeps its {live} articles" if live else "nothing was written")
 
 
 def document(article: Article) -> dict:
