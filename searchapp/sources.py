@@ -124,14 +124,10 @@ def _decode(data: bytes, where: str, report: ReadReport) -> str | None:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    for encoding in LEGACY_ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _looks_like_text(text):
-            report.repair(where, f"not UTF-8; decoded as {encoding}")
-            return text
+    text, encoding = _legacy_decoded(data)
+    if text is not None:
+        report.repair(where, f"not UTF-8; decoded as {encoding}")
+        return text
     report.skip(where, "not UTF-8, cp1250 or ISO-8859-2 text; save it as UTF-8")
     return None
 
@@ -194,7 +190,11 @@ def _decode_line(data: bytes, first: bool) -> tuple[str | None, str | None]:
     try:
         return data.decode("utf-8-sig" if first else "utf-8"), None
     except UnicodeDecodeError:
-        pass
+        return _legacy_decoded(data)
+
+
+def _legacy_decoded(data: bytes) -> tuple[str | None, str | None]:
+    """Bytes that are not UTF-8 as the first legacy encoding that gives text, and its name."""
     for encoding in LEGACY_ENCODINGS:
         try:
             text = data.decode(encoding)
