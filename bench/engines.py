@@ -243,14 +243,20 @@ class Searchapp(Engine, _TempDir):
         from searchapp.search import Archive
 
         folder = self._tempdir()
+        source = self._jsonl(folder, articles)
+        index.rebuild(folder / "index", [source], procs=self.procs)
+        source.unlink()
+        self.archive = Archive(folder / "index")
+
+    @staticmethod
+    def _jsonl(folder: Path, articles: Iterable[dict]) -> Path:
+        """The articles as the JSONL source that `searchapp reindex` reads."""
         source = folder / "articles.jsonl"
         with open(source, "w", encoding="utf-8") as out:
             for a in articles:
                 record = {"id": a["id"], "title": a["title"], "text": a["text"], "date": a.get("date")}
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        index.rebuild(folder / "index", [source], procs=self.procs)
-        source.unlink()
-        self.archive = Archive(folder / "index")
+        return source
 
     def search(self, query: str, k: int = 10) -> list[str]:
         from searchapp.search import parse_params
@@ -276,11 +282,7 @@ class SearchappSolr(Searchapp):
         from searchapp.engines import open_engine
 
         folder = self._tempdir()
-        source = folder / "articles.jsonl"
-        with open(source, "w", encoding="utf-8") as out:
-            for a in articles:
-                record = {"id": a["id"], "title": a["title"], "text": a["text"], "date": a.get("date")}
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        source = self._jsonl(folder, articles)
         self.archive = open_engine("solr", self.alias)
         self.archive.rebuild([source], shards=self.shards, replicas=self.replicas)
         source.unlink()
