@@ -12,6 +12,8 @@ README's (docs/) only when asked, so that a test run leaves the tree as it was:
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import os
 import re
 import threading
@@ -37,14 +39,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def server(tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("browser-index")
     index.rebuild(index_dir, [ROOT / "seeds", FIXTURES / "archive.jsonl", FIXTURES / "hostile.jsonl"])
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    with served(create_app({"INDEX_DIR": str(index_dir)})) as base:
+        yield base
+
+
+@contextmanager
+def served(app):
+    """The app on a free loopback port in a thread, for the browser; its base URL."""
     httpd = make_server("127.0.0.1", 0, app)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
 
 
 @pytest.fixture(scope="module")

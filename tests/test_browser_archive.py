@@ -5,17 +5,15 @@ these tests fail, never skip, when it cannot)."""
 from __future__ import annotations
 
 import re
-import threading
 
 import feedparser
 import pytest
-from werkzeug.serving import make_server
 
 from searchapp import index
 from searchapp.web import create_app
 
 from .archive_fixtures import SOURCES
-from .test_browser import AXE_TAGS, _open_page, browser, query_of, result_dates  # noqa: F401 - fixtures
+from .test_browser import AXE_TAGS, _open_page, browser, query_of, result_dates, served  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -26,13 +24,8 @@ BAR = "svg.timeline-chart a.timeline-bar"
 def server(tmp_path_factory):
     index_dir = tmp_path_factory.mktemp("browser-archive-index")
     index.rebuild(index_dir, SOURCES)
-    httpd = make_server("127.0.0.1", 0, create_app({"INDEX_DIR": str(index_dir)}))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    with served(create_app({"INDEX_DIR": str(index_dir)})) as base:
+        yield base
 
 
 @pytest.fixture
