@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from searchapp.search import normalize_query, parse_params
 from searchapp.web import create_app
 
 from .conftest import SEEDS, solr_engine
-from .test_web import _free_port, _get_json
+from .test_web import _first_health, _free_port, _get_json
 
 DEAD = "http://127.0.0.1:9"  # the discard port: nothing listens there
 
@@ -178,15 +177,7 @@ def test_searchapp_serve_on_solr_builds_the_collection_serves_and_follows_reinde
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                status, body = _get_json(base + "/healthz")
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "the server did not answer within 180 s"
-                time.sleep(0.5)
+        status, body = _first_health(base, server, seconds=180)
         assert (status, body) == (200, {"status": "ok", "articles": 5}), "serve built the missing collection"
         (seeds_copy / "900_zmeu.txt").write_text("date 2026-02-03 Povestea zmeului din Bărăgan.", "utf-8")
         subprocess.run([str(searchapp), "reindex", "-q", *engine, "--source", str(seeds_copy)],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -604,6 +605,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _first_health(base: str, server, seconds: float) -> tuple[int, dict]:
+    """The first answer of a starting `searchapp serve` to /healthz, waiting while it builds."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return _get_json(base + "/healthz")
+        except OSError:
+            assert server.poll() is None, server.stderr.read().decode()
+            assert time.monotonic() < deadline, f"the server did not answer within {seconds:.0f} s"
+            time.sleep(0.2)
+
+
 def _get_json(url: str) -> tuple[int, dict]:
     import urllib.error
     import urllib.request
@@ -622,7 +635,6 @@ def test_searchapp_serve_builds_the_index_serves_and_follows_reindex(tmp_path, s
     import signal
     import subprocess
     import sys
-    import time
 
     port = _free_port()
     index_dir = tmp_path / "index"
@@ -634,15 +646,7 @@ def test_searchapp_serve_builds_the_index_serves_and_follows_reindex(tmp_path, s
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, body = _get_json(base + "/healthz")
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "the server did not answer within 60 s"
-                time.sleep(0.2)
+        status, body = _first_health(base, server, seconds=60)
         assert (status, body) == (200, {"status": "ok", "articles": 5}), "serve built the missing index"
         assert _get_json(base + "/api/search?q=zmeului")[1]["total"] == 0
 
