@@ -31,14 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from searchapp.search import Archive, parse_params  # noqa: E402
+from searchapp.engines.whoosh.archive import Archive  # noqa: E402
+from searchapp.params import parse_params  # noqa: E402
 
 CEDILLA = str.maketrans({"ş": "ș", "ţ": "ț", "Ş": "Ș", "Ţ": "Ț"})
 
 
 def collision_queries(archive: Archive, limit: int) -> dict[str, list[dict]]:
     """The two query sets, from the `exact` field's readings (needs this version's index)."""
-    from searchapp import analysis, readings
+    from searchapp.engines.whoosh import analysis, readings
 
     with archive.searcher() as searcher:
         reader = searcher.reader()

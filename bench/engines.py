@@ -77,7 +77,7 @@ class _TempDir:
 
 def _snowball_stem(word: str) -> str:
     # Module-level so that Whoosh can pickle the analyzer into the index.
-    from searchapp.analysis import stem
+    from searchapp.engines.whoosh.analysis import stem
 
     return stem(word)
 
@@ -126,7 +126,7 @@ class WhooshPlain(Engine, _TempDir):
 
 
 def _stemmed_text(text: str) -> str:
-    from searchapp.analysis import normalize, stem
+    from searchapp.engines.whoosh.analysis import normalize, stem
 
     return " ".join(stem(w) for w in WORD.findall(normalize(text)))
 
@@ -239,8 +239,8 @@ class Searchapp(Engine, _TempDir):
         self.archive = None
 
     def build(self, articles: Iterable[dict]) -> None:
-        from searchapp import index
-        from searchapp.search import Archive
+        from searchapp.engines.whoosh import index
+        from searchapp.engines.whoosh.archive import Archive
 
         folder = self._tempdir()
         source = self._jsonl(folder, articles)
@@ -259,7 +259,7 @@ class Searchapp(Engine, _TempDir):
         return source
 
     def search(self, query: str, k: int = 10) -> list[str]:
-        from searchapp.search import parse_params
+        from searchapp.params import parse_params
 
         result = self.archive.search(parse_params({"q": query, "per_page": str(k)}))
         return [hit.id for hit in result.hits]

@@ -32,7 +32,8 @@ REQUESTS = {
 
 SEARCH = """
 import json, sys, time
-from searchapp.search import Archive, parse_params
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.params import parse_params
 requests = json.loads(sys.argv[2])
 archive = Archive(sys.argv[1])
 first = {}

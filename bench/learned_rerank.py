@@ -31,8 +31,8 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from bench import quality as Q  # noqa: E402
-from searchapp import analysis, rerank  # noqa: E402
-from searchapp.search import parse_params  # noqa: E402
+from searchapp.engines.whoosh import analysis, rerank  # noqa: E402
+from searchapp.params import parse_params  # noqa: E402
 
 FEATURES = ["BM25F / best", "share", "title share", "near 4", "near 8", "near 16", "near 32",
             "variants 5", "variants 6", "adjacent pairs", "log length", "tf", "relaxed"]

@@ -90,7 +90,7 @@ def corpus_records(corpus: Path, limit: int | None):
 def request_mix(corpus: Path, limit: int | None, size: int = 600) -> list[str]:
     from unidecode import unidecode
 
-    from searchapp.analysis import is_stop_word
+    from searchapp.engines.whoosh.analysis import is_stop_word
 
     rng = random.Random(SEED)
     records = [r for r in corpus_records(corpus, limit) if r.get("title")]
@@ -291,7 +291,7 @@ class ReindexLoop(threading.Thread):
 
 
 def build_index(index_dir: Path, sources: list[Path]) -> dict:
-    from searchapp import index
+    from searchapp.engines.whoosh import index
 
     if index.current_generation(index_dir) is not None:
         return {"built": False, "articles": index.stats(index_dir).articles}
@@ -304,7 +304,7 @@ def build_index(index_dir: Path, sources: list[Path]) -> dict:
 
 
 def phase(server: Server, lua: Path, args, duration: int, reindex_sources: list[Path] | None, index_dir: Path) -> dict:
-    from searchapp import index
+    from searchapp.engines.whoosh import index
 
     sampler = MemorySampler(server.process.pid)
     sampler.start()
@@ -349,7 +349,8 @@ WORST_QUERIES = [
 
 def worst_queries(index_dir: Path) -> str:
     """In-process time of pathological queries (the server answers the same through /api/search)."""
-    from searchapp.search import Archive, parse_params
+    from searchapp.engines.whoosh.archive import Archive
+    from searchapp.params import parse_params
 
     archive = Archive(index_dir)
     archive.search(parse_params({"q": "guvern"}))  # open the searcher first

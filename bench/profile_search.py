@@ -12,7 +12,8 @@ import pstats
 import time
 
 from bench.speed import query_mix
-from searchapp.search import Archive, parse_params
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.params import parse_params
 
 
 def main() -> None:

@@ -45,7 +45,8 @@ import ir_measures  # noqa: E402
 from ir_measures import R, RR, nDCG  # noqa: E402
 
 from bench import engines as E  # noqa: E402
-from searchapp import analysis, config  # noqa: E402
+from searchapp import config  # noqa: E402
+from searchapp.engines.whoosh import analysis  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 SEED = 20261121
@@ -240,7 +241,7 @@ def check_invariance(archive, pairs: list[tuple[str, str]]) -> list[str]:
     same articles (the same total, and the same set where the page holds them all) in an
     order that may differ: newest first, the articles that write a word typed with diacritics
     as typed come first (readings.py)."""
-    from searchapp.search import parse_params
+    from searchapp.params import parse_params
 
     problems = []
     for article_id, word in pairs:
@@ -302,7 +303,7 @@ def _coerce(value, like):
 
 def fresh_archive(engine: E.Searchapp) -> None:
     """Reopen searchapp's index so query-time settings (boosts, BM25 constants) take effect."""
-    from searchapp.search import Archive
+    from searchapp.engines.whoosh.archive import Archive
 
     engine.archive = Archive(engine.archive.index_dir)
 
@@ -314,7 +315,7 @@ class _StemThenFold(E.Searchapp):
     """searchapp with the folded analyzer stemming before it folds (the other possible order)."""
 
     def build(self, articles):
-        from searchapp import analysis as A
+        from searchapp.engines.whoosh import analysis as A
 
         def stem_then_fold():
             return (A.RomanianTokenizer() | A.LowercaseFilter() | A.NormalizeFilter() | A.WrittenStopFilter()
@@ -511,7 +512,7 @@ def sweep(tests: list[Test], names: list[str], log, tries: list[str] = ()) -> st
             try:
                 for test_name, variant in columns:
                     test = next(t for t in tests if t.name == test_name)
-                    from searchapp.search import Archive
+                    from searchapp.engines.whoosh.archive import Archive
 
                     engine.archive = Archive(built[test_name])
                     rows = evaluate(engine, test, [variant], halves=("tuning",))

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from searchapp import analysis  # noqa: E402
+from searchapp.engines.whoosh import analysis  # noqa: E402
 from searchapp.sources import ReadReport, read_articles  # noqa: E402
 
 TO_CEDILLA = str.maketrans("șț", "şţ")

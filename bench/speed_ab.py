@@ -10,7 +10,7 @@ Each revision's `searchapp/` is exported with `git archive` into a temporary fol
 that folder first on PYTHONPATH, under `python -P` (without it, `python -c` puts the current
 folder, this checkout, ahead of PYTHONPATH, and every "revision" ran the working tree's code:
 the A/Bs of 2026-11-22 before 02:40 UTC compared the working tree with itself). Builds use
-`searchapp.index.rebuild` (both cores); each revision then searches the index it built itself
+the Whoosh engine's `index.rebuild` (both cores); each revision then searches the index it built itself
 (its own file format), or with `--search-only` the one the first revision built, or with
 `--index` an existing one, or with `--index-of` one built beforehand by that revision (at 160k a
 build takes 10 minutes), with `Archive.search` in-process.
@@ -40,7 +40,10 @@ from bench.speed import (
 
 BUILD = """
 import sys, time
-from searchapp import index
+try:
+    from searchapp.engines.whoosh import index
+except ImportError:  # a revision from before the engine seam (issue 19)
+    from searchapp import index
 started = time.perf_counter()
 summary = index.rebuild(sys.argv[1], [sys.argv[2]])
 print(summary.indexed, time.perf_counter() - started)
@@ -48,7 +51,11 @@ print(summary.indexed, time.perf_counter() - started)
 
 SEARCH = """
 import json, sys, time
-from searchapp.search import Archive, parse_params
+try:
+    from searchapp.engines.whoosh.archive import Archive
+    from searchapp.params import parse_params
+except ImportError:  # a revision from before the engine seam (issue 19)
+    from searchapp.search import Archive, parse_params
 queries = json.loads(open(sys.argv[2]).read())
 archive = Archive(sys.argv[1])
 for q in queries:

@@ -16,15 +16,16 @@ from whoosh.collectors import TimeLimitCollector
 from whoosh.highlight import ContextFragmenter
 
 from bench.speed import query_mix, summary_ms
-from searchapp import search
+from searchapp.engines.whoosh import archive as archive_module, searching, snippets
+from searchapp.params import parse_params
 from searchapp.config import setting
 
 
 def _whoosh_snippet(self, hit, text):
     """The snippet as it was: Whoosh's highlighter re-analysing the whole text."""
     hit.results.fragmenter = ContextFragmenter(maxchars=setting("snippet_chars"), surround=60)
-    hit.results.formatter = search.MarkFormatter()
-    return hit.highlights("body", text=text, top=2) or search._lead(text, setting("snippet_chars"))
+    hit.results.formatter = snippets.MarkFormatter()
+    return hit.highlights("body", text=text, top=2) or snippets.lead(text, setting("snippet_chars"))
 
 
 class _TimerCollector(TimeLimitCollector):
@@ -49,24 +50,24 @@ def main() -> None:
         "snippets by re-analysis": {"snippet": _whoosh_snippet},
         "timer thread per search": {"collector": _TimerCollector},
     }
-    originals = {"snippet": search._Search._snippet, "collector": search._DeadlineCollector}
+    originals = {"snippet": searching.Search._snippet, "collector": searching.DeadlineCollector}
     results = {}
     for name, change in variants.items():
-        search._Search._snippet = change.get("snippet", originals["snippet"])
-        search._DeadlineCollector = change.get("collector", originals["collector"])
-        archive = search.Archive(args.index)
+        searching.Search._snippet = change.get("snippet", originals["snippet"])
+        searching.DeadlineCollector = change.get("collector", originals["collector"])
+        archive = archive_module.Archive(args.index)
         for q in queries:
-            archive.search(search.parse_params({"q": q}))
+            archive.search(parse_params({"q": q}))
         cpu, wall = [], []
         for _ in range(args.passes):
             for q in queries:
                 c, w = time.process_time(), time.perf_counter()
-                json.dumps(archive.search(search.parse_params({"q": q})).to_json())
+                json.dumps(archive.search(parse_params({"q": q})).to_json())
                 cpu.append(time.process_time() - c)
                 wall.append(time.perf_counter() - w)
         results[name] = {"cpu": summary_ms(cpu), "wall": summary_ms(wall)}
         print(name, results[name], flush=True)
-    search._Search._snippet, search._DeadlineCollector = originals["snippet"], originals["collector"]
+    searching.Search._snippet, searching.DeadlineCollector = originals["snippet"], originals["collector"]
     print(json.dumps(results, indent=1))
 
 

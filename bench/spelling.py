@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from searchapp import analysis, spelling  # noqa: E402
-from searchapp.search import Archive  # noqa: E402
+from searchapp.engines.whoosh import analysis, spelling  # noqa: E402
+from searchapp.engines.whoosh.archive import Archive  # noqa: E402
 
 LETTERS = string.ascii_lowercase
 RULES = {

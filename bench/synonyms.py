@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import quality as Q  # noqa: E402
-from searchapp import synonyms  # noqa: E402
+from searchapp.engines.whoosh import synonyms  # noqa: E402
 
 
 def swapped(query: str, table: synonyms.Synonyms) -> str | None:
@@ -45,7 +45,8 @@ SPEED_QUERIES = [
 def speed(index: Path) -> int:
     """In-process search time of 20 queries with a group's form, synonyms off and on, twice
     each, interleaved (two passes timed after one to warm up)."""
-    from searchapp.search import Archive, parse_params
+    from searchapp.engines.whoosh.archive import Archive
+    from searchapp.params import parse_params
 
     archive = Archive(index)
     print("| synonyms | p50 ms | p95 ms |\n| --- | ---: | ---: |")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from .search import SORTS
+from .params import SORTS
 
 FIELDS = ("toate", "fraza", "oricare", "niciunul", "apropiate", "distanta", "in", "from", "to", "source", "sort")
 DEFAULT_DISTANCE = 5

@@ -12,7 +12,8 @@ from .config import default_sources, setting
 from .engines import ENGINES, open_engine
 from .errors import SearchappError
 from .export import FORMATS, start_export
-from .search import SearchResult, parse_params
+from .params import parse_params
+from .results import SearchResult
 from .terminal import render_result, render_stats, render_summary
 
 _index_option = click.option(

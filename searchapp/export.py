@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .errors import BadParameter
-from .search import Archive, Hit, SearchParams, SearchResult
+from .params import SearchParams
+from .results import Hit, SearchResult
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 COLUMNS = ("id", "title", "date", "source", "url", "score")
@@ -66,7 +67,7 @@ class Export:
                 "url": self.url(hit), "score": hit.score}
 
 
-def start_export(archive: Archive, params: SearchParams, format: str, cap: int,
+def start_export(archive, params: SearchParams, format: str, cap: int,
                  url: Callable[[Hit], str] = lambda hit: hit.url) -> Export:
     """Run the search; the rows come when `lines()` is read."""
     result, hits = archive.ranked(params, cap)

@@ -19,13 +19,12 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 from markupsafe import Markup
 
 from .config import setting
-from .index import current_generation
-from .search import Archive, Hit, SearchParams
+from .params import SearchParams
+from .results import Hit
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml"
@@ -38,7 +37,7 @@ def feed_params(params: SearchParams) -> SearchParams:
     return replace(params, sort="newest", page=1, per_page=setting("feed_entries"))
 
 
-def build_feed(archive: Archive, params: SearchParams, self_url: str, page_url: str,
+def build_feed(archive, params: SearchParams, self_url: str, page_url: str,
                article_url: Callable[[Hit, bool], str]) -> bytes:
     """The feed as UTF-8 XML. `self_url` is the feed's absolute URL (also its id), `page_url`
     the results page it mirrors, `article_url(hit, with_query)` an article page's absolute URL."""
@@ -50,7 +49,7 @@ def build_feed(archive: Archive, params: SearchParams, self_url: str, page_url: 
     _text(feed, "title", f"„{params.q}” – Arhiva de știri" if params.q else "Arhiva de știri")
     _text(feed, "subtitle", f"Cele mai noi articole cu dată care corespund căutării (cel mult "
                             f"{setting('feed_entries')}); articolele fără dată nu apar în flux.")
-    newest = _instant(hits[0].date) if hits else _committed(archive.index_dir)
+    newest = _instant(hits[0].date) if hits else _committed(archive.committed())
     _text(feed, "updated", newest)
     ET.SubElement(feed, _tag("link"), {"rel": "self", "type": MEDIA_TYPE, "href": self_url})
     ET.SubElement(feed, _tag("link"), {"rel": "alternate", "type": "text/html", "href": page_url})
@@ -95,7 +94,7 @@ def _instant(day: str) -> str:
     return f"{day}T00:00:00Z"
 
 
-def _committed(index_dir: Path) -> str:
-    generation = current_generation(index_dir)
-    when = generation.stat().st_mtime if generation is not None and generation.exists() else 0
+def _committed(when: float | None) -> str:
+    """The time the index was last written (now when the engine cannot say)."""
+    when = dt.datetime.now(dt.timezone.utc).timestamp() if when is None else when
     return dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,7 +8,7 @@ tests/test_web.py checks the rest (every route listed, every response shape).
 from __future__ import annotations
 
 from .config import setting
-from .search import IN_FIELDS, SORTS
+from .params import IN_FIELDS, SORTS
 from .suggest import DEFAULT_LIMIT, MAX_LIMIT
 
 NULLABLE_STRING = {"type": "string", "nullable": True}
@@ -142,6 +142,15 @@ SCHEMAS = {
             "partial": {"type": "boolean", "description": "the time limit cut the search short"},
             "notices": {"type": "array", "items": {"type": "string"},
                         "description": "what was changed in the query to keep it bounded (in Romanian)"},
+            "notice_codes": {
+                "type": "array",
+                "description": "the same notices as codes with their values, for programs: deep_parentheses, "
+                               "words_cut [words searched], only_stop_words [the words], partial",
+                "items": {"type": "object", "required": ["code", "values"], "properties": {
+                    "code": {"type": "string", "enum": ["deep_parentheses", "words_cut", "only_stop_words", "partial"]},
+                    "values": {"type": "array"},
+                }},
+            },
             "other_readings": {
                 "type": "array",
                 "description": "query words that the articles also write as another word once diacritics are "

@@ -19,9 +19,11 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 from .config import setting
-from .search import Article, Hit, SearchParams, SearchResult, replace_word
+from .params import SearchParams
+from .results import Article, Hit, SearchResult
+from .romanian import replace_word
 from .timeline import Timeline, timeline_of
-from .wording import count_phrase, format_int, format_seconds  # noqa: F401 (pages' names for them)
+from .messages import count_phrase, format_int, format_seconds, notice_sentences  # noqa: F401 (pages' names for them)
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
@@ -235,7 +237,7 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str, fee
         first_page_url=search_url(base, params) if result.total and not result.hits else None,
         hidden_for_dates={k: v for k, v in state_args(params).items() if k in ("q", "year", "month", "sort", "per_page", "in")},
         hidden_for_query={k: v for k, v in state_args(params).items() if k in ("sort", "per_page", "in")},
-        notices=_notices(result),
+        notices=notice_sentences(result),
         sources=_source_links(params, result, base),
         hidden_sources=list(params.sources),
         feed_url=feed_url(feed_base, params) if feed_base else None,
@@ -353,24 +355,6 @@ def _pagination(params: SearchParams, total_pages: int, base: str) -> Pagination
         next_url=search_url(base, params, page=page + 1) if page < total_pages else None,
         links=links,
     )
-
-
-def _notices(result: SearchResult) -> list[str]:
-    notices = []
-    if result.relaxed:
-        notices.append("Niciun articol nu conține toate cuvintele căutate; "
-                       "sunt afișate articolele care conțin cele mai multe dintre ele.")
-    if result.partial:
-        notices.append("Căutarea a durat prea mult și a fost oprită: rezultatele pot fi incomplete.")
-    for expansion in result.expanded:
-        others = ", ".join(f"„{form}”" for form in expansion.added)
-        notices.append(f"Am căutat și {others} pentru „{expansion.typed}”; "
-                       f"articolele cu „{expansion.typed}” apar primele.")
-    for notice in result.notices:
-        if result.partial and "parțiale" in notice:
-            continue  # already said above, in a full sentence
-        notices.append(notice[:1].upper() + notice[1:] + ".")
-    return notices
 
 
 # --- the article page -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ engine renders the tree into its own syntax (engines/solr/render.py); user text 
 into an engine's query language. The parser is total: any operator soup (a stray `)`, `NOT NOT`,
 `OR` with nothing beside it) gives some tree or None, never an exception.
 
-The text given here has been through `search.normalize_query` (`-word` is already `NOT word`,
+The text given to `parse` has been through `normalize_query` (below) (`-word` is already `NOT word`,
 `?` gone, depth and word count bounded). Stop words are dropped here, as the analysis drops
 them: a query made only of them is None (nothing to search).
 """
@@ -15,10 +15,65 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import analysis
+from . import romanian
 from .config import setting
+from .results import Notice
 
 OPERATORS = ("AND", "OR", "NOT")
+
+
+# --- the raw text, before parsing ------------------------------------------------------------
+
+_MINUS = re.compile(r"(^|[\s(])[-–](?=[^\s\-–])")
+_WORDISH = re.compile(r"\S+")
+
+
+def normalize_query(text: str) -> tuple[str, list[Notice]]:
+    """Make a raw query safe to parse: `-word` as NOT, bounded length, depth and word count."""
+    notices = []
+    # `?` ends questions; it is no wildcard here (Whoosh's would turn `Tesla?` into `tesla` + one letter).
+    text = _MINUS.sub(r"\1NOT ", text.replace("\u00ad", "").replace("?", " "))
+    if _paren_depth(text) > setting("max_query_depth"):
+        text = text.replace("(", " ").replace(")", " ")
+        notices.append(Notice("deep_parentheses"))
+    parts = _WORDISH.findall(text)
+    if len(parts) > setting("max_query_terms"):
+        text = " ".join(parts[: setting("max_query_terms")])
+        notices.append(Notice("words_cut", (setting("max_query_terms"),)))
+    return text, notices
+
+
+def only_stop_words(text: str) -> list[str]:
+    """A query's words when it has some and every one is a stop word (which the index leaves
+    out, so that such a query finds nothing and the user should be told why), else []."""
+    words = [w for w in romanian.words(text) if w not in OPERATORS]
+    return words if words and all(romanian.is_stop_word(w) for w in words) else []
+
+
+OPERATORS_PATTERN = re.compile(r'["()]|\b(AND|OR|NOT)\b')
+_CHOICE_OPERATORS = re.compile(r'"|\b(AND|OR|NOT)\b')
+PARENS = re.compile(r"[()]")
+
+
+def is_plain_words(text: str) -> bool:
+    """Words only, no operators: the kind of query that may be relaxed to "most words match".
+    Parentheses alone (often a stray one in a pasted question) change nothing in a query whose
+    words are all required, so they do not count; phrases, OR and NOT (`-word`) do."""
+    return not _CHOICE_OPERATORS.search(text)
+
+
+def _paren_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+# --- the tree ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -54,7 +109,7 @@ class Or:
 Node = Term | Phrase | Prefix | Not | And | Or
 
 # A phrase, a parenthesis, an operator word, or a word with an optional `*` after it.
-_TOKEN = re.compile(rf'"(?P<phrase>[^"]*)"?|(?P<paren>[()])|(?P<word>{analysis.WORD_PATTERN.pattern})(?P<star>\*)?')
+_TOKEN = re.compile(rf'"(?P<phrase>[^"]*)"?|(?P<paren>[()])|(?P<word>{romanian.WORD_PATTERN.pattern})(?P<star>\*)?')
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -133,16 +188,16 @@ class _Parser:
                 self.at += 1
             return node
         if kind == "phrase":
-            words = tuple(w for w in analysis.words(value) if not analysis.is_stop_word(w))
+            words = tuple(w for w in romanian.words(value) if not romanian.is_stop_word(w))
             if len(words) > 1:
-                return Phrase(tuple(analysis.words(value)))
+                return Phrase(tuple(romanian.words(value)))
             return Term(words[0]) if words else None
         if kind == "prefix":
-            folded = analysis.fold(value)
+            folded = romanian.fold(value)
             if len(folded) < setting("min_prefix_chars"):
-                return None if analysis.is_stop_word(value) else Term(value)
+                return None if romanian.is_stop_word(value) else Term(value)
             return Prefix(folded)
-        return None if analysis.is_stop_word(value) else Term(value)
+        return None if romanian.is_stop_word(value) else Term(value)
 
 
 def _joined(kind, nodes: list[Node]) -> Node | None:
@@ -166,13 +221,13 @@ def plain_words(text: str) -> list[tuple[str, bool]]:
     relaxed "most words" search ranks by."""
     found = []
     for kind, value in _tokens(text):
-        if kind == "word" and not analysis.is_stop_word(value):
+        if kind == "word" and not romanian.is_stop_word(value):
             found.append((value, False))
         elif kind == "prefix":
-            folded = analysis.fold(value)
+            folded = romanian.fold(value)
             if len(folded) >= setting("min_prefix_chars"):
                 found.append((folded, True))
-            elif not analysis.is_stop_word(value):
+            elif not romanian.is_stop_word(value):
                 found.append((value, False))
     return found
 

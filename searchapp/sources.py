@@ -313,27 +313,3 @@ def _skip_unreadable(source: Path, path: Path, exc: Exception, report: ReadRepor
         raise SourceError(f"source {source} vanished while it was being read; nothing was changed") from exc
     reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     report.skip(str(path), f"cannot read: {reason}")
-
-
-# --- never lose an index to a bad source --------------------------------------------------------
-
-# A reindex or update whose sources give fewer than this share of the live index's articles is
-# refused unless the user says so (`--allow-shrink`); one whose sources give none, always. Both
-# engines apply it (index.py, engines/solr/indexing.py).
-SHRINK_LIMIT = 0.5
-
-
-def check_size(action: str, count: int, live: int | None, allow_shrink: bool, report: ReadReport,
-               holder: str, kept: str) -> None:
-    """Refuse a write that would leave no articles, or far fewer than the live index has;
-    `holder` names what holds them (`the index's`), `kept` what stays (`the index keeps ...`)."""
-    from .errors import SourceTooSmall
-
-    skipped = report.skipped
-    why = f" ({len(skipped)} skipped, the first: {skipped[0]})" if skipped else ""
-    if count == 0:
-        raise SourceTooSmall(f"{action} refused: the sources gave no articles{why}; {kept}; check --source")
-    if live and count < live * SHRINK_LIMIT and not allow_shrink:
-        raise SourceTooSmall(
-            f"{action} refused: the sources gave {count} articles, fewer than half of {holder} {live}{why}; "
-            f"{kept}; check --source, or pass --allow-shrink to replace them")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import analysis
+from . import romanian as analysis
 from .config import setting
 from .errors import BadParameter, QueryTooLong
 from .written_forms import Entry, WrittenForms

@@ -7,9 +7,9 @@ import re
 
 import click
 
-from .index import IndexStats, WriteSummary
-from .search import SearchResult
-from .wording import count_phrase, format_decimal, format_int, format_seconds
+from .results import SearchResult
+from .writes import WriteSummary
+from .messages import count_phrase, format_decimal, format_int, format_seconds, notice_text
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -29,7 +29,7 @@ def render_result(result: SearchResult, color: bool = False) -> str:
         lines.append(f"Ați vrut să scrieți: {result.suggestion}")
     for reading in result.other_readings:
         lines.append(f"Primele sunt articolele care scriu „{reading.word}”; căutați și „{reading.other}”.")
-    lines.extend(result.notices)
+    lines.extend(notice_text(notice) for notice in result.notices)
     first = (result.page - 1) * result.per_page
     for number, hit in enumerate(result.hits, start=first + 1):
         date = hit.date or "fără dată"
@@ -48,7 +48,7 @@ def _headline(result: SearchResult) -> str:
     return text
 
 
-def render_stats(stats: IndexStats) -> str:
+def render_stats(stats) -> str:
     span = f"{stats.first_date} … {stats.last_date}" if stats.first_date else "-"
     lines = [
         f"articole:    {format_int(stats.articles)}",

@@ -1,4 +1,4 @@
-"""The web front end and the JSON API: a thin Flask layer over `searchapp.search`.
+"""The web front end and the JSON API: a thin Flask layer over the engine seam (engines/).
 
 Every view validates its parameters with `parse_params`, asks the one `Archive` of the app, and
 renders the plain data it gets back: as HTML through the view models of `pages.py`, or as JSON
@@ -15,14 +15,14 @@ from pathlib import Path
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for
 from werkzeug.exceptions import HTTPException
 
-from . import advanced, openapi, suggest, wording
+from . import advanced, messages, openapi, suggest
 from .config import setting
 from .engines import open_engine
 from .errors import SearchappError
 from .export import FORMATS, check_format, start_export
 from .feed import MEDIA_TYPE, build_feed
 from .pages import article_link, build_article_page, build_search_page, feed_url, search_url
-from .search import parse_params
+from .params import parse_params
 
 HERE = Path(__file__).resolve().parent  # templates/ and static/ are package data
 ARCHIVE_KEY = "searchapp.archive"
@@ -127,7 +127,7 @@ def advanced_search():
             try:
                 parse_params(args)  # the same checks as any search (dates, length)
             except SearchappError as exc:
-                form.errors.append(wording.error_message(exc, exc.code))
+                form.errors.append(messages.error_message(exc, exc.code))
         if not form.errors:
             return redirect(url_for("web.search_page", **args), 302)
     html = render_template("advanced.html", form=form, q="", distance=advanced.DEFAULT_DISTANCE,
@@ -225,7 +225,7 @@ def handle_error(exc: Exception):
             status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400])
         q = request.args.get("q", "")[:1000] if status < 500 else ""
         # A page for people says it in Romanian; the API's message (English, for programs) stays there.
-        message = wording.error_message(exc, code)
+        message = messages.error_message(exc, code)
         response = current_app.make_response(
             render_template("error.html", status=status, title=title, hint=hint, message=message, code=code, q=q)
         )

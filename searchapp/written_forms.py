@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import analysis
+from . import romanian as analysis
 
 FILE_NAME = "written-forms.npz"
 # A name: a capital letter and at least one more letter (Romanian capitals and the commonest

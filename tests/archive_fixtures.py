@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchapp import index
-from searchapp.search import Archive
+from searchapp.engines.whoosh import index
+from searchapp.engines.whoosh.archive import Archive
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

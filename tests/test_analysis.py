@@ -7,8 +7,8 @@ import pickle
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from searchapp import analysis
-from searchapp.analysis import exact_analyzer, folded_analyzer, match_terms
+from searchapp import romanian
+from searchapp.engines.whoosh.analysis import exact_analyzer, folded_analyzer, match_terms
 
 
 def tokens(analyzer, text):
@@ -30,7 +30,7 @@ def test_diacritics_and_both_s_t_spellings_match_the_same_term(variants):
 
 def test_fold_before_stem_because_the_stemmer_reads_diacritics():
     # The finding behind the analyzer's order: stemming first would split these.
-    assert analysis.stem("soldați") != analysis.stem("soldati")
+    assert romanian.stem("soldați") != romanian.stem("soldati")
     assert match_terms("soldați") == match_terms("soldati") == ["soldat"]
 
 
@@ -41,7 +41,7 @@ def test_inflections_conflate():
 
 def test_clitics_quotes_and_dashes_separate_words():
     assert tokens(folded_analyzer(), "într-o „casă” — s-a dus") == ["cas", "dus"]
-    assert analysis.words("într-o s-a «vorbă»") == ["într", "o", "s", "a", "vorbă"]
+    assert romanian.words("într-o s-a «vorbă»") == ["într", "o", "s", "a", "vorbă"]
 
 
 def test_thousands_separator_joined_decimals_kept():
@@ -73,11 +73,11 @@ def test_a_word_is_a_stop_word_only_as_written():
     assert match_terms("pește său") == ["pest", "sau"]
     assert match_terms("pește") == ["pest"] and match_terms("peşte") == ["pest"]
     assert match_terms("peste sau") == []
-    assert analysis.is_stop_word("Şi") and analysis.is_stop_word("și") and not analysis.is_stop_word("pește")
+    assert romanian.is_stop_word("Şi") and romanian.is_stop_word("și") and not romanian.is_stop_word("pește")
 
 
 def test_the_stop_list_carries_both_spellings_of_s_and_t():
-    words = analysis.stop_word_list()
+    words = romanian.stop_word_list()
     assert {"și", "şi", "ți", "ţi", "totuși", "totuşi", "si"} <= set(words)
     assert "pește" not in words and "său" not in words
 
@@ -88,7 +88,7 @@ def test_the_stop_list_carries_both_spellings_of_s_and_t():
     ("", False),
 ])
 def test_writes_diacritics(text, expected):
-    assert analysis.writes_diacritics(text) is expected
+    assert romanian.writes_diacritics(text) is expected
 
 
 def test_character_offsets_point_into_the_original_text():
@@ -118,12 +118,12 @@ ROMANIAN_LETTERS = "abcdefghijklmnopqrstuvwxyzăâîșțşţĂÂÎȘȚŞŢ"
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=ROMANIAN_LETTERS, min_size=1, max_size=20))
 def test_any_word_matches_the_same_whatever_its_diacritics(word):
-    folded = analysis.fold(word)
+    folded = romanian.fold(word)
     cedilla = word.translate(str.maketrans("șțȘȚ", "şţŞŢ"))
     assert match_terms(word) == match_terms(cedilla)
     # Without its diacritics a word may become a stop word as written (`său` -> `sau`); else
     # it matches the same.
-    assert match_terms(folded) == ([] if analysis.is_stop_word(folded) else match_terms(word))
+    assert match_terms(folded) == ([] if romanian.is_stop_word(folded) else match_terms(word))
 
 
 @settings(max_examples=200, deadline=None)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from werkzeug.serving import make_server
 
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.web import create_app
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ import re
 import feedparser
 import pytest
 
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.web import create_app
 
 from .archive_fixtures import SOURCES

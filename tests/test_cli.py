@@ -8,7 +8,7 @@ import pytest
 
 from searchapp.cli import main
 from searchapp.engines import open_engine
-from searchapp.search import parse_params
+from searchapp.params import parse_params
 
 from .conftest import ENGINES, SEEDS
 

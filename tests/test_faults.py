@@ -35,9 +35,10 @@ from pathlib import Path
 import pytest
 
 from bench.load import children
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.errors import IndexMissing, IndexUnreadable, NotFound
-from searchapp.search import Archive, parse_params
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.params import parse_params
 from searchapp.web import create_app
 
 from .conftest import SEEDS
@@ -576,7 +577,7 @@ def test_damaged_values_of_a_posting_block_are_a_domain_error(seed_index, tmp_pa
     above met it as a raw zlib.error)."""
     import zlib
 
-    from searchapp import codec
+    from searchapp.engines.whoosh import codec
 
     def damaged(data):
         raise zlib.error("Error -3 while decompressing data: invalid distance too far back")
@@ -596,7 +597,7 @@ def test_damaged_packed_positions_are_a_domain_error(seed_index, tmp_path, monke
     import pickle
     import zlib
 
-    from searchapp import codec
+    from searchapp.engines.whoosh import codec
 
     def cut_values(raw):  # the block's values as stored, each one byte short
         return pickle.dumps(tuple(value[:-1] for value in pickle.loads(zlib.decompress(raw))))

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 from searchapp import feed as feed_module
-from searchapp.search import Hit
+from searchapp.results import Hit
 
 from .archive_fixtures import app, client, sources_index  # noqa: F401 - fixtures
 

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh.formats import Characters, Positions
 
-from searchapp.formats import PackedCharacters, PackedPositions, keyed_positions
-from searchapp.postings import _in_sequence, _in_sequence_packed
+from searchapp.engines.whoosh.formats import PackedCharacters, PackedPositions, keyed_positions
+from searchapp.engines.whoosh.postings import _in_sequence, _in_sequence_packed
 
 UINT32 = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -53,7 +53,7 @@ def test_the_value_is_little_endian_32_bit_integers():
 def test_the_formats_index_text_as_whooshs_do():
     """word_values (Whoosh's) gives the same terms, frequencies and weights and, decoded, the
     same positions and characters through the packed encoding."""
-    from searchapp.analysis import folded_analyzer
+    from searchapp.engines.whoosh.analysis import folded_analyzer
 
     text = "Soldații au plecat. Soldații s-au întors; soldati, soldați!"
     for ours, whooshs, decode in [(PackedCharacters(), Characters(), "decode_characters"),

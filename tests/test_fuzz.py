@@ -23,7 +23,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from searchapp import config, index
+from searchapp import config
+from searchapp.engines.whoosh import index
 from searchapp.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.errors import IndexLocked, IndexMissing, IndexUnreadable, SourceError
-from searchapp.search import Archive, parse_params
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.params import parse_params
 
 from .conftest import SEEDS
 
@@ -166,7 +167,7 @@ def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatc
     gives, and what the codec of earlier indexes (SearchappCodec) gives."""
     from whoosh.codec import whoosh3
 
-    from searchapp import codec
+    from searchapp.engines.whoosh import codec
 
     common = tmp_path / "common.jsonl"  # 300 articles, so that common words span several blocks
     rng = random.Random(3)
@@ -220,7 +221,8 @@ def test_an_index_of_another_format_names_the_fix(tmp_path, runner):
     read half-way: one clear error, 503 on the web, one line from the CLI."""
     from searchapp.cli import main
     from searchapp.errors import IndexOutdated
-    from searchapp.search import Archive, parse_params
+    from searchapp.engines.whoosh.archive import Archive
+    from searchapp.params import parse_params
     from searchapp.web import create_app
 
     index.rebuild(tmp_path / "ix", [SEEDS])

@@ -10,17 +10,15 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from searchapp import codec, index
-from searchapp import postings as postings_module
-from searchapp.postings import RequestPostings, live_docs
-from searchapp.search import (
-    Archive,
-    _date_filter,
-    _filtered,
-    _Search,
-    normalize_query,
-    parse_params,
-)
+from searchapp.engines.whoosh import codec, index
+from searchapp.engines.whoosh import postings as postings_module
+from searchapp.engines.whoosh.postings import RequestPostings, live_docs
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.engines.whoosh.queries import date_filter
+from searchapp.engines.whoosh.searching import Search
+from searchapp.engines.whoosh.workarounds import filtered
+from searchapp.params import parse_params
+from searchapp.query import normalize_query
 
 VOCABULARY = ["guvern", "ministru", "lege", "buget", "taxe", "impozit", "pensii", "salarii", "spital", "școală", "elevi", "profesori", "drum", "autostradă", "tren", "avion", "port", "energie", "gaze", "petrol", "curent", "preț", "inflație", "bancă", "credit", "dobândă", "euro", "leu", "bursă", "acțiuni", "firmă", "export", "import", "recoltă", "grâu", "porumb", "vin", "turism", "soldați", "țară", "de", "la", "în", "și"]
 
@@ -171,7 +169,7 @@ def test_relaxed_scores_do_not_depend_on_how_the_index_is_split_into_segments(on
 
 def _relaxed_scores_by_id(archive: Archive, q: str) -> dict[str, float]:
     with archive.searcher() as searcher:
-        query = _Search(archive, searcher, parse_params({"q": q}))._query(normalize_query(q)[0], relaxed=True)
+        query = Search(archive, searcher, parse_params({"q": q}))._query(normalize_query(q)[0], relaxed=True)
         postings = RequestPostings(searcher, lambda: live_docs(searcher))
         scores = postings.scores(query, postings.docs(query)).as_dict()
         return {searcher.stored_fields(doc)["id"]: score for doc, score in scores.items()}
@@ -203,8 +201,8 @@ def _matches_whoosh(archive: Archive, q: str, date_params: dict, relaxed: bool =
     the query (True), Whoosh's scores."""
     params = parse_params({"q": q, **date_params})
     with archive.searcher() as searcher:
-        words = _Search(archive, searcher, params)._query(normalize_query(q)[0], relaxed=relaxed)
-        query = _filtered(words, _date_filter(params, with_facet_selection=True))
+        words = Search(archive, searcher, params)._query(normalize_query(q)[0], relaxed=relaxed)
+        query = filtered(words, date_filter(params, with_facet_selection=True))
         postings = RequestPostings(searcher, lambda: live_docs(searcher))
         docs = postings.docs(query)
         assert docs == set(query.docs(searcher)), q
@@ -233,7 +231,7 @@ def test_the_search_ranks_as_whoosh_scoring_every_match(archive):
             continue
         got = [(h.id, h.score) for h in result.hits]
         with archive.searcher() as searcher:
-            query = _Search(archive, searcher, params)._query(normalize_query(q)[0], relaxed=False)
+            query = Search(archive, searcher, params)._query(normalize_query(q)[0], relaxed=False)
             whole = searcher.search(query, limit=None)
             ranked = sorted((-hit.score, hit.docnum, hit["id"]) for hit in whole)
         expected = [(doc_id, round(-negated, 4)) for negated, _doc, doc_id in ranked[:20]]

@@ -9,8 +9,9 @@ import re
 
 import pytest
 
-from searchapp import index
-from searchapp.search import Archive, parse_params
+from searchapp.engines.whoosh import index
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.params import parse_params
 
 from .conftest import corpus_path
 

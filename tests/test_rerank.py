@@ -8,9 +8,11 @@ import pytest
 
 from whoosh.analysis import LowercaseFilter
 
-from searchapp import analysis, config, index, rerank
-from searchapp.analysis import FoldFilter, NormalizeFilter, RomanianTokenizer, WrittenStopFilter
-from searchapp.search import Archive, parse_params
+from searchapp import config
+from searchapp.engines.whoosh import analysis, index, rerank
+from searchapp.engines.whoosh.analysis import FoldFilter, NormalizeFilter, RomanianTokenizer, WrittenStopFilter
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.params import parse_params
 
 FILLER = "piața vremea ploaia soarele trenul orașul mașina strada parcul râul muntele satul".split()
 

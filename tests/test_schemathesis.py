@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent

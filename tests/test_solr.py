@@ -18,7 +18,8 @@ from searchapp.engines.solr.client import SolrClient, SolrError
 from searchapp.engines.solr.render import escape, render
 from searchapp.errors import EngineUnavailable
 from searchapp.query import And, Not, Or, Phrase, Prefix, Term, parse
-from searchapp.search import normalize_query, parse_params
+from searchapp.params import parse_params
+from searchapp.query import normalize_query
 from searchapp.web import create_app
 
 from .conftest import SEEDS, solr_engine

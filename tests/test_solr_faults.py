@@ -19,7 +19,7 @@ import pytest
 
 from searchapp.cli import main
 from searchapp.engines.solr import admin
-from searchapp.search import parse_params
+from searchapp.params import parse_params
 from searchapp.web import create_app
 
 from .conftest import ROOT, solr_engine

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import analysis
+from searchapp import romanian
+from searchapp.engines.whoosh import analysis
 from searchapp.engines.solr import configset
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,9 +87,9 @@ def search(base: str, collection: str, q: str, **params) -> list[str]:
 def test_stop_list_holds_every_romanian_spelling_of_each_stop_word():
     words = set(configset.stopwords_text().splitlines()[2:])
     assert {"si", "și", "atat", "atât", "atît", "într", "intr"} <= words
-    assert all(analysis.is_stop_word(word) for word in words)
+    assert all(romanian.is_stop_word(word) for word in words)
     assert "fata" not in words and "față" not in words  # analysis.KEPT_WORDS stay searchable
-    assert analysis.stop_words() <= words
+    assert romanian.stop_words() <= words
 
 
 def test_configset_files_are_the_folder_and_the_generated_stop_list():
@@ -194,7 +195,7 @@ def test_solr_analysis_gives_the_whoosh_engine_terms(urls, collection, text):
     fields = analysed["analysis"]["field_names"]
     assert [t["text"] for t in fields["body"]["index"][-1]] == analysis.match_terms(text)
     # The Whoosh engine's exact terms are `key|Form`; Solr's are the forms in lower case.
-    exact = [t.text.split(analysis.FORM_SEPARATOR, 1)[1].lower() for t in analysis.exact_analyzer()(text)]
+    exact = [t.text.split(romanian.FORM_SEPARATOR, 1)[1].lower() for t in analysis.exact_analyzer()(text)]
     assert [t["text"] for t in fields["exact"]["index"][-1]] == exact
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import index, written_forms
+from searchapp import written_forms
+from searchapp.engines.whoosh import index
 from searchapp.suggest import suggest
 from searchapp.web import create_app
 from searchapp.written_forms import FormCounter, WrittenForms, document_forms

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from searchapp import config, index, synonyms
-from searchapp.search import Archive, parse_params
-from searchapp.synonyms import Synonyms, read_groups
+from searchapp import config
+from searchapp.engines.whoosh import index, synonyms
+from searchapp.engines.whoosh.archive import Archive
+from searchapp.params import parse_params
+from searchapp.engines.whoosh.synonyms import Synonyms, read_groups
 from searchapp.web import create_app
 
 ARTICLES = [
@@ -50,10 +52,10 @@ def ids(result) -> list[str]:
 def test_curated_list_has_about_fifty_groups_and_no_common_words():
     groups = read_groups(synonyms.CURATED)
     assert 45 <= len(groups) <= 70
-    from searchapp import analysis
+    from searchapp import romanian
     for forms in groups:
         for form in forms:
-            assert not analysis.is_stop_word(form), f"{form} would expand ordinary sentences"
+            assert not romanian.is_stop_word(form), f"{form} would expand ordinary sentences"
 
 
 @pytest.mark.parametrize("query, expanded", [

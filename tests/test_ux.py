@@ -8,12 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.advanced import compose, read_form
 from searchapp.cli import main
-from searchapp.search import parse_params
+from searchapp.params import parse_params
 from searchapp.web import create_app
-from searchapp.wording import count_of, count_phrase, takes_de
+from searchapp.messages import count_of, count_phrase, takes_de
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

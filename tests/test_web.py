@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema_rs
 import pytest
 
-from searchapp import index
+from searchapp.engines.whoosh import index
 from searchapp.config import setting
 from searchapp.web import ARCHIVE_KEY, create_app
 
@@ -87,7 +87,7 @@ def test_api_search_has_the_contracts_shape(client):
 
 
 def test_api_search_matches_the_cli_search_function(client, app):
-    from searchapp.search import parse_params
+    from searchapp.params import parse_params
 
     expected = app.extensions[ARCHIVE_KEY].search(parse_params({"q": "rachete", "sort": "newest"})).to_json()
     got = api(client, q="rachete", sort="newest")
@@ -364,6 +364,7 @@ def test_stop_words_only_notice(client):
     assert api(client, q="și sau de")["notices"] == [
         "„și sau de” are doar cuvinte foarte des întâlnite, care nu se caută: "
         "adăugați un cuvânt mai rar (un nume, un loc, un subiect)"]
+    assert api(client, q="și sau de")["notice_codes"] == [{"code": "only_stop_words", "values": ["și sau de"]}]
     html = text_of(client.get("/", query_string={"q": "și sau de"}))
     assert "„și sau de” are doar cuvinte foarte des întâlnite" in html
 

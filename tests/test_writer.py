@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from whoosh.analysis import CompositeAnalyzer
 
-from searchapp import index
-from searchapp.writer import MpSegmentWriter, TermPostingPool
+from searchapp.engines.whoosh import index
+from searchapp.engines.whoosh.writer import MpSegmentWriter, TermPostingPool
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 WORDS = "pădure drum școală țară soldați rachete preț bancă guvern lege Phenian soldaţi".split()

@@ -10,6 +10,9 @@ An engine object offers:
   `WriteSummary` (indexed, updated, deleted, unchanged, problems, seconds); each engine
   ignores the other's options (`procs` for Whoosh; `shards`, `replicas` for Solr)
 * `exists() -> bool` (is there an index to serve?) and `location` (its name, for messages)
+* `committed() -> float | None`: when the index was last written (the feed's `updated`)
+* `written_forms()` (the table suggestions complete from, or None) and `exporter()` (what
+  export.py reads every match from; NotAvailable where the engine has none)
 
 `whoosh` (the default) is the embedded index in a folder; `solr` is a SolrCloud collection
 alias reached through one or more node URLs (engines/solr/).

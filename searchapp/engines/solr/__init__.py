@@ -14,7 +14,9 @@ from pathlib import Path
 from ... import query as query_tree
 from ...config import setting
 from ...errors import NotAvailable, NotFound
-from ...search import Article, Hit, SearchParams, SearchResult, _text, article_url, normalize_query
+from ...params import SearchParams, clean_text
+from ...query import normalize_query
+from ...results import Article, Hit, SearchResult, article_url
 from . import indexing, searching
 from .client import SolrClient, SolrError
 from .render import render_any
@@ -63,6 +65,10 @@ class SolrEngine:
     def exporter(self):
         raise NotAvailable("export is not available with the Solr engine yet; use SEARCHAPP_ENGINE=whoosh")
 
+    def committed(self) -> float | None:
+        """None: a collection's last commit time is not read (the feed says now)."""
+        return None
+
     def exists(self) -> bool:
         from . import admin
 
@@ -87,7 +93,7 @@ class SolrEngine:
 
     def _marked(self, article_id: str, q: str) -> str | None:
         """The whole text with any of the query's words marked (as the Whoosh engine's page)."""
-        normalized, _ = normalize_query(_text(q)[: setting("max_query_chars")])
+        normalized, _ = normalize_query(clean_text(q)[: setting("max_query_chars")])
         words = []
         for leaf in query_tree.leaves(query_tree.parse(normalized)):
             if isinstance(leaf, query_tree.Prefix):

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ... import index as whoosh_index  # WriteSummary and the fault-point names only
 from ...errors import IndexMissing, SearchappError
-from ...sources import Article, ReadReport, check_size, read_articles
+from ...sources import Article, ReadReport, read_articles
+from ...writes import WriteSummary, check_size, fault_point
 from . import admin
 from .client import SolrClient
 
@@ -44,7 +44,7 @@ def document(article: Article) -> dict:
 
 
 def rebuild(client: SolrClient, alias: str, sources: Iterable[Path], progress=None, shards: int = 2,
-            replicas: int = 2, allow_shrink: bool = False) -> whoosh_index.WriteSummary:
+            replicas: int = 2, allow_shrink: bool = False) -> WriteSummary:
     started = time.monotonic()
     live = admin.alias_target(client, alias)
     live_count = _count(client, alias) if live else None
@@ -53,18 +53,18 @@ def rebuild(client: SolrClient, alias: str, sources: Iterable[Path], progress=No
     config = admin.ensure_configset(client, admin.configset_files())
     name = f"{alias}_{time.strftime('%Y%m%d%H%M%S')}_{int(time.time() * 1000) % 1000:03d}"
     admin.create_collection(client, name, config, shards, replicas)
-    whoosh_index._fault_point("rebuild:start")
+    fault_point("rebuild:start")
     try:
         summary, report = _index_all(client, name, sources, progress)
         _check_size("reindex", summary.indexed, live_count, allow_shrink, report, alias)
         client.post(f"/{name}/update", {"commit": "true", "waitSearcher": "true"}, json=[],
                     timeout=admin.ADMIN_TIMEOUT)
-        whoosh_index._fault_point("rebuild:committed")
+        fault_point("rebuild:committed")
         admin.point_alias(client, alias, name)
     except BaseException:
         _delete_quietly(client, name)
         raise
-    whoosh_index._fault_point("rebuild:switched")
+    fault_point("rebuild:switched")
     if live and live != name:
         # Each node learns of the new alias from ZooKeeper a moment later; until it has, it
         # still sends searches to the old collection, which must stay until then.
@@ -88,9 +88,9 @@ def _delete_quietly(client: SolrClient, name: str) -> None:
         pass  # the next rebuild removes it (_abandoned)
 
 
-def _index_all(client: SolrClient, collection: str, sources, progress) -> tuple[whoosh_index.WriteSummary, ReadReport]:
+def _index_all(client: SolrClient, collection: str, sources, progress) -> tuple[WriteSummary, ReadReport]:
     report = ReadReport()
-    summary = whoosh_index.WriteSummary(problems=report.problems)
+    summary = WriteSummary(problems=report.problems)
     batch: list[dict] = []
     for article in read_articles(sources, report):
         batch.append(document(article))
@@ -100,10 +100,10 @@ def _index_all(client: SolrClient, collection: str, sources, progress) -> tuple[
         if len(batch) >= BATCH:
             _send(client, collection, batch)
             if summary.indexed <= BATCH:
-                whoosh_index._fault_point("rebuild:added")
+                fault_point("rebuild:added")
     if summary.indexed < BATCH:
         _send(client, collection, batch)
-        whoosh_index._fault_point("rebuild:added")  # a test kills the rebuild here
+        fault_point("rebuild:added")  # a test kills the rebuild here
     _send(client, collection, batch)
     return summary, report
 
@@ -125,14 +125,14 @@ def existing(client: SolrClient, alias: str) -> str:
 
 
 def update(client: SolrClient, alias: str, sources: Iterable[Path], progress=None,
-           allow_shrink: bool = False) -> whoosh_index.WriteSummary:
+           allow_shrink: bool = False) -> WriteSummary:
     """New and changed articles in (by content hash), vanished ones out, the rest untouched."""
     if admin.alias_target(client, alias) is None:
         return rebuild(client, alias, sources, progress, allow_shrink=allow_shrink)
     started = time.monotonic()
     known = _known_hashes(client, alias)
     report = ReadReport()
-    summary = whoosh_index.WriteSummary(problems=report.problems)
+    summary = WriteSummary(problems=report.problems)
     # Held until the sources are known to be whole: an update refused for its size sends nothing
     # (a later commit, anyone's, would make sent documents visible).
     changed: list[dict] = []

@@ -16,19 +16,14 @@ import time
 
 from ... import query as query_tree
 from ...config import setting
-from ...search import (
-    _PARENS, Facets, FacetValue, Hit, SearchParams, SearchResult, _is_plain_words, _only_stop_words,
-    article_url, normalize_query,
-)
+from ...params import UNDATED, SearchParams
+from ...query import PARENS, is_plain_words, normalize_query, only_stop_words
+from ...results import Facets, FacetValue, Hit, Notice, SearchResult, article_url
 from .client import SolrClient
 from .render import EVERYTHING, render, render_words
 from .spelling import candidate_words, suggestion
 
-UNDATED = "none"
 SELECTION_TAG = "selection"
-PARTIAL_NOTICE = "căutarea a depășit timpul permis; rezultatele sunt parțiale"
-STOP_WORDS_NOTICE = ("„{}” are doar cuvinte foarte des întâlnite, care nu se caută: "
-                     "adăugați un cuvânt mai rar (un nume, un loc, un subiect)")
 # How many of a relaxed query's words an article needs: any one (the Whoosh engine's relaxed
 # set); BM25's sum already ranks articles with more of the words higher.
 RELAXED_MM = "1"
@@ -37,9 +32,9 @@ RELAXED_MM = "1"
 def search(client: SolrClient, collection: str, params: SearchParams) -> SearchResult:
     started = time.perf_counter()
     text, notices = normalize_query(params.q)
-    common = _only_stop_words(text)
+    common = only_stop_words(text)
     if common:
-        notices.append(STOP_WORDS_NOTICE.format(" ".join(common)))
+        notices.append(Notice("only_stop_words", (" ".join(common),)))
     every = not text.strip() or text.strip() == "*"
     tree = None if every else query_tree.parse(text)
     request = _base_request(params, every)
@@ -47,8 +42,8 @@ def search(client: SolrClient, collection: str, params: SearchParams) -> SearchR
     spell_words = [] if every else candidate_words(params.q)
     answer = first = select(client, collection, _with_spellcheck(request, spell_words))
     relaxed = False
-    words = query_tree.plain_words(_PARENS.sub(" ", text))
-    if (answer["response"]["numFound"] == 0 and not every and _is_plain_words(text) and len(words) > 1
+    words = query_tree.plain_words(PARENS.sub(" ", text))
+    if (answer["response"]["numFound"] == 0 and not every and is_plain_words(text) and len(words) > 1
             and isinstance(tree, query_tree.And)):
         relaxed_request = _base_request(params, every)
         relaxed_request.update({
@@ -61,7 +56,7 @@ def search(client: SolrClient, collection: str, params: SearchParams) -> SearchR
             answer, relaxed = relaxed_answer, True
     partial = bool(answer.get("responseHeader", {}).get("partialResults"))
     if partial:
-        notices.append(PARTIAL_NOTICE)
+        notices.append(Notice("partial"))
     return SearchResult(
         query=params.q,
         total=answer["response"]["numFound"],

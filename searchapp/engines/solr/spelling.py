@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from ... import analysis
-from ...search import _OPERATOR_WORDS
+from ... import romanian as analysis
+from ...query import OPERATORS
 
 _WORD = re.compile(r"([^\W_]+)(\*?)")
 
@@ -18,7 +18,7 @@ def candidate_words(q: str) -> list[str]:
     found = []
     for match in _WORD.finditer(q):
         word, is_prefix = match.groups()
-        if is_prefix or word in _OPERATOR_WORDS or word.isdigit() or analysis.is_stop_word(word):
+        if is_prefix or word in OPERATORS or word.isdigit() or analysis.is_stop_word(word):
             continue
         if len(analysis.fold(word)) >= 2 and word not in found:
             found.append(word)

@@ -1,13 +1,19 @@
-"""The Whoosh engine: a thin adapter over `search.Archive` and the `index` module's functions
-(issue 19 moves their code in here; behaviour is theirs, unchanged)."""
+"""The Whoosh engine: an index folder searched in process (the default engine).
+
+Only the modules of this package import `whoosh`; workarounds.py lists the Whoosh behaviours
+they work around. The engine object adapts `archive.Archive` (searching) and the `index`
+module's functions (building, updating, statistics) to the seam of engines/__init__.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
 
-from ... import index as index_module
-from ...search import Archive, Article, SearchParams, SearchResult
+from ...params import SearchParams
+from ...results import Article, SearchResult
+from . import index as index_module
+from .archive import Archive
 
 
 class WhooshEngine:
@@ -37,6 +43,11 @@ class WhooshEngine:
     def exporter(self) -> Archive:
         """What export.py reads every match from (`ranked`)."""
         return self.archive
+
+    def committed(self) -> float | None:
+        """When the current index was committed (seconds since the epoch), or None."""
+        generation = index_module.current_generation(self.index_dir)
+        return generation.stat().st_mtime if generation is not None and generation.exists() else None
 
     def exists(self) -> bool:
         return index_module.current_generation(self.index_dir) is not None

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import analysis
-from .config import setting
+from ...config import setting
+from ...results import OtherReading
+from ... import romanian
 
 EXACT_FIELD = "exact"
 
@@ -32,17 +33,9 @@ class Reading:
     forms: tuple[str, ...]  # every written form of it in the index
 
 
-@dataclass(frozen=True)
-class OtherReading:
-    """A query word that the corpus also writes as another word: the link the page offers."""
-
-    word: str  # as typed
-    other: str  # the other reading, as the articles most often write it
-
-
 def readings(reader, key: str) -> list[Reading]:
     """The readings of a folded word (`putin`), most written first."""
-    prefix = key + analysis.FORM_SEPARATOR
+    prefix = key + romanian.FORM_SEPARATOR
     by_reading: dict[str, list[tuple[int, str]]] = {}
     for term in reader.expand_prefix(EXACT_FIELD, prefix):
         text = term.decode("utf-8") if isinstance(term, bytes) else term
@@ -72,8 +65,8 @@ def preferred(reader, typed: str) -> tuple[tuple[str, ...], OtherReading | None]
       (`roman`, `luna`), a word without diacritics is most often the reader's shortcut for the
       word with them (*român*, *lună*), and ranking its spelling first cost 0.047 MRR@10 on
       the news test typed without diacritics (QUALITY.md). Then the name is only offered."""
-    found = readings(reader, analysis.form_key(typed))
-    lower = analysis.normalize(typed)
+    found = readings(reader, romanian.form_key(typed))
+    lower = romanian.normalize(typed)
     own = next((r for r in found if r.text == lower), None)
     if own is None:
         return (), None

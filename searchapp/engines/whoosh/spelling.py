@@ -28,8 +28,9 @@ from collections.abc import Callable
 from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
+from ... import romanian
 from . import analysis
-from .config import setting
+from ...config import setting
 
 SAME_FIRST_LETTERS = 1  # most misspellings keep the first letter, and it narrows the search
 
@@ -56,7 +57,7 @@ def correction(searcher: Searcher, word: str, edits: Callable[[str], int] = max_
     """The folded word to suggest for `word` (as typed), or None: the closest known word when
     the index does not have it; else a word as close that `correction_ratio` times as many
     articles have, when few have this one (`correct_below_docs`)."""
-    folded = analysis.fold(word)
+    folded = romanian.fold(word)
     if len(folded) < 2:  # nothing to correct; Whoosh's automaton fails on "" (IndexError)
         return None
     own = articles_with(searcher, word) if is_known(searcher.reader(), word) else 0
@@ -82,7 +83,7 @@ def closest_word(searcher: Searcher, word: str, fieldname: str = "body",
     if not candidates:
         return None
 
-    articles = {candidate: searcher.doc_frequency(fieldname, analysis.stem(candidate)) for candidate in candidates}
+    articles = {candidate: searcher.doc_frequency(fieldname, romanian.stem(candidate)) for candidate in candidates}
     candidates = [candidate for candidate in candidates if articles[candidate] > min_articles]
     if not candidates:
         return None

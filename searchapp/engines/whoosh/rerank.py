@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from whoosh.searching import Searcher
 
-from .config import setting
+from ...config import setting
 
 
 def reranked(searcher: Searcher, terms: Iterable[str], top_n: list[tuple[float, int]]) -> list[tuple[float, int]]:

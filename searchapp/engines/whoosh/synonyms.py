@@ -23,23 +23,15 @@ from pathlib import Path
 
 from whoosh import query as wq
 
+from ...config import setting
+from ...results import Expansion
 from . import analysis
-from .config import setting
 
-CURATED = Path(__file__).with_name("synonyms-ro.txt")
+CURATED = Path(__file__).resolve().parents[2] / "data" / "synonyms-ro.txt"
 ENV = "SEARCHAPP_SYNONYMS"
 # Between the words of one form only spaces and stop words may stand, no operator.
 _OPERATOR_BETWEEN = re.compile(r'["()*]|\b(?:AND|OR|NOT)\b|(?:^|\s)[-–]')
 _QUOTED = re.compile(r'"[^"]*"?')
-
-
-@dataclass(frozen=True)
-class Expansion:
-    typed: str  # the words as the query has them
-    added: tuple[str, ...]  # the other forms searched too
-
-    def to_json(self) -> dict:
-        return {"typed": self.typed, "added": list(self.added)}
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ import shutil
 import signal
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -36,18 +36,23 @@ from whoosh.index import Index
 from whoosh.query import Term
 from whoosh.system import pack_uint
 
-from . import analysis, written_forms
+from ... import written_forms
+from ...errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable
+from ...sources import Article, ReadReport, read_articles
+from ...writes import Progress, WriteSummary, check_size, fault_point
+from ... import romanian
+from . import analysis
 from .codec import SplitBlockCodec
 from .formats import PackedCharacters, PackedPositions, term_occurrences
-from .errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable
-from .sources import SHRINK_LIMIT, Article, Problem, ReadReport, check_size, read_articles
 from .writer import segment_writer
 
 CURRENT = "current"
 # The layout of a generation as this version writes and reads it: the schema's pickled classes
 # (analyzers, fields, formats) and the codec. Raised whenever either changes, so that an index
 # of another version gives one clear error instead of a failure deep in unpickling.
-FORMAT_VERSION = 2  # 2: stop words as written, the exact field of written forms (readings.py)
+# 2: stop words as written, the exact field of written forms (readings.py). 3: the analyzers and
+# the codec pickled into an index moved to searchapp.engines.whoosh (issue 19).
+FORMAT_VERSION = 3
 FORMAT_FILE = "searchapp-format"
 GENERATION_PREFIX = "gen-"
 LOCK_FILE = ".lock"
@@ -55,7 +60,6 @@ LOCK_FILE = ".lock"
 # a test can `kill -9` it exactly there. Points: rebuild:start, rebuild:added (after the 100th
 # article), rebuild:committed (new generation complete, `current` not yet switched),
 # rebuild:switched, update:added, update:committed.
-FAULT_POINT_ENV = "SEARCHAPP_FAULT_POINT"
 UNDATED = "none"  # the year/month facet value of articles without a date
 TITLE_BOOST = 2.0
 # A writer process spills its postings to a sorted run on disk past this many MiB held (writer.py).
@@ -83,7 +87,7 @@ class SpelledText(TEXT):
             terms.discard(None)
         else:  # only the words this writer has not met yet are analysed
             met = self.__dict__.setdefault("_spelled_words", set())
-            new_words = set(analysis.words(value)) - met
+            new_words = set(romanian.words(value)) - met
             met |= new_words
             terms = _unstemmed_terms(self.analyzer, new_words) - given
         given.update(terms)
@@ -128,9 +132,9 @@ def exact_words(text: str) -> str:
     diacritics (there `fata` may mean fată or fața, `putin` Putin or puțin: its forms would
     blur the statistics of which spelling is a word of its own), and no numbers. The field has
     no positions and its lengths are never read, so the rest can go before analysis."""
-    if not analysis.writes_diacritics(text):
+    if not romanian.writes_diacritics(text):
         return ""
-    return " ".join(word for word in analysis.words(text) if not word[0].isdigit())
+    return " ".join(word for word in romanian.words(text) if not word[0].isdigit())
 
 
 def with_packed_positions(field: TEXT) -> TEXT:
@@ -266,30 +270,6 @@ os.register_at_fork(after_in_child=_release_writer_lock_in_child)
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _fault_point(name: str) -> None:
-    if os.environ.get(FAULT_POINT_ENV) == name:
-        os.kill(os.getpid(), signal.SIGSTOP)
-
-
-Progress = Callable[[int], None]
-
-
-@dataclass
-class WriteSummary:
-    indexed: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def skipped(self) -> list[Problem]:
-        return [p for p in self.problems if p.skipped]
-
-    @property
-    def repaired(self) -> list[Problem]:
-        return [p for p in self.problems if not p.skipped]
 
 
 def open_writer(ix: Index, procs: int | None = None):
@@ -316,7 +296,7 @@ def rebuild(
         _remove_abandoned_generations(index_dir)
         live = _live_count(index_dir)
         generation = _new_generation_dir(index_dir)
-        _fault_point("rebuild:start")
+        fault_point("rebuild:start")
         try:
             summary = _write_generation(
                 generation, sources, progress, procs,
@@ -324,10 +304,10 @@ def rebuild(
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
-        _fault_point("rebuild:committed")
+        fault_point("rebuild:committed")
         _fsync_generation(generation)
         _switch_current(index_dir, generation)
-        _fault_point("rebuild:switched")
+        fault_point("rebuild:switched")
         _remove_abandoned_generations(index_dir)
     summary.seconds = time.monotonic() - started
     return summary
@@ -353,7 +333,7 @@ def _write_generation(generation: Path, sources, progress, procs, check) -> Writ
             forms.add(article.title, article.text)
             summary.indexed += 1
             if summary.indexed == 100:
-                _fault_point("rebuild:added")
+                fault_point("rebuild:added")
             if progress:
                 progress(summary.indexed)
         check(summary.indexed, report)
@@ -476,7 +456,7 @@ def update(
                 seen.add(article.id)
                 _apply_change(writer, known.get(article.id), article, summary, forms)
                 if count == 100:
-                    _fault_point("update:added")
+                    fault_point("update:added")
                 if progress:
                     progress(count)
             _check_size("update", len(seen), len(known), allow_shrink, report)
@@ -490,7 +470,7 @@ def update(
             raise
         writer.commit()
         forms.save()
-        _fault_point("update:committed")
+        fault_point("update:committed")
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -1,13 +1,19 @@
-"""Words for people, in Romanian: counts, numbers, times and error messages.
+"""Words for people, in Romanian: counts, numbers, times, dates, notices and error messages.
 
-The core returns data and error codes; the web pages and the terminal both say them with these
-functions, so that `633 de rezultate` reads the same everywhere. The JSON API keeps the
-errors' own (English) messages: those are for programs and are part of the contract.
+The core returns data, notice codes and error codes; the web pages, the terminal and the JSON
+API's `notices` all say them with these functions, so that `633 de rezultate` reads the same
+everywhere. The JSON API keeps the errors' own (English) messages: those are for programs and
+are part of the contract.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import BadParameter, SearchappError
+
+if TYPE_CHECKING:
+    from .results import Notice, SearchResult
 
 
 def format_int(number: int) -> str:
@@ -40,6 +46,42 @@ def format_seconds(took_ms: float) -> str:
 
 def format_decimal(number: float, places: int = 1) -> str:
     return f"{number:.{places}f}".replace(".", ",")
+
+
+# --- notices: how the query was searched -----------------------------------------------------
+
+_NOTICES = {
+    "deep_parentheses": "parantezele prea adânci au fost ignorate",
+    "words_cut": "s-au căutat doar primele {} cuvinte",
+    "only_stop_words": ("„{}” are doar cuvinte foarte des întâlnite, care nu se caută: "
+                        "adăugați un cuvânt mai rar (un nume, un loc, un subiect)"),
+    "partial": "căutarea a depășit timpul permis; rezultatele sunt parțiale",
+}
+
+
+def notice_text(notice: Notice) -> str:
+    """A notice as a phrase (the terminal's line, the JSON API's `notices`)."""
+    return _NOTICES[notice.code].format(*notice.values)
+
+
+def notice_sentences(result: SearchResult) -> list[str]:
+    """Everything a results page says about how the query was searched, as sentences."""
+    sentences = []
+    if result.relaxed:
+        sentences.append("Niciun articol nu conține toate cuvintele căutate; "
+                         "sunt afișate articolele care conțin cele mai multe dintre ele.")
+    if result.partial:
+        sentences.append("Căutarea a durat prea mult și a fost oprită: rezultatele pot fi incomplete.")
+    for expansion in result.expanded:
+        others = ", ".join(f"„{form}”" for form in expansion.added)
+        sentences.append(f"Am căutat și {others} pentru „{expansion.typed}”; "
+                         f"articolele cu „{expansion.typed}” apar primele.")
+    for notice in result.notices:
+        if notice.code == "partial":
+            continue  # said above, in a full sentence
+        text = notice_text(notice)
+        sentences.append(text[:1].upper() + text[1:] + ".")
+    return sentences
 
 
 # --- errors on the HTML pages -----------------------------------------------------------------
