@@ -233,9 +233,10 @@ class Searchapp(Engine, _TempDir):
 
     name = "searchapp"
 
-    def __init__(self, name: str = "searchapp", procs: int | None = None):
+    def __init__(self, name: str = "searchapp", procs: int | None = None, settings=None):
         self.name = name
         self.procs = procs
+        self.settings = settings  # a searchapp config.Settings (None: the defaults)
         self.archive = None
 
     def build(self, articles: Iterable[dict]) -> None:
@@ -246,7 +247,7 @@ class Searchapp(Engine, _TempDir):
         source = self._jsonl(folder, articles)
         index.rebuild(folder / "index", [source], procs=self.procs)
         source.unlink()
-        self.archive = Archive(folder / "index")
+        self.archive = Archive(folder / "index", self.settings)
 
     @staticmethod
     def _jsonl(folder: Path, articles: Iterable[dict]) -> Path:

@@ -131,10 +131,9 @@ def report(test: Q.Test, depth: int, log) -> str:
     rows = [("searchapp as shipped (reranking its best 20)", "", *(
         Q.measure(shipped, test.qrels, set(ids))["MRR@10"] for ids in halves.values()))]
 
-    old = Q.apply_settings({"rerank_depth": 0})
+    Q.search_with(engine, Q.settings_with({"rerank_depth": 0}))
     log(f"features of the top {depth} for {len(questions)} questions")
     candidates = {qid: question_candidates(engine.archive, questions[qid], depth) for qid in questions}
-    Q.apply_settings(old)
     engine.close()
     by_half = {half: {qid: candidates[qid] for qid in ids} for half, ids in halves.items()}
     rows.append(("BM25F alone (no reranking)", "", *(mrr(by_half[h], test.qrels, lambda x: x[:, 0]) for h in halves)))

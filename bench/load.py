@@ -291,9 +291,9 @@ class ReindexLoop(threading.Thread):
 
 
 def build_index(index_dir: Path, sources: list[Path]) -> dict:
-    from searchapp.engines.whoosh import index
+    from searchapp.engines.whoosh import index, store
 
-    if index.current_generation(index_dir) is not None:
+    if store.current_generation(index_dir) is not None:
         return {"built": False, "articles": index.stats(index_dir).articles}
     started = time.monotonic()
     args = [str(SEARCHAPP), "reindex", "-q", "--index", str(index_dir)]
@@ -304,7 +304,7 @@ def build_index(index_dir: Path, sources: list[Path]) -> dict:
 
 
 def phase(server: Server, lua: Path, args, duration: int, reindex_sources: list[Path] | None, index_dir: Path) -> dict:
-    from searchapp.engines.whoosh import index
+    from searchapp.engines.whoosh import store
 
     sampler = MemorySampler(server.process.pid)
     sampler.start()
@@ -326,7 +326,7 @@ def phase(server: Server, lua: Path, args, duration: int, reindex_sources: list[
         result["commits_total"] = len(loop.commits)
         result["reindex_failures"] = loop.failures
         # The server follows the last commit without a restart: every worker answers from it.
-        generation = index.current_generation(index_dir).name
+        generation = store.current_generation(index_dir).name
         result["final_generation"] = generation
         checks = [json.loads(get(server.base + "/healthz")[1]) for _ in range(8)]
         result["healthz_after"] = checks[-1]

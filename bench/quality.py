@@ -279,33 +279,18 @@ def invariance_report(corpus: Path, size: int, count: int, seed: int, log) -> st
 # --- searchapp settings -----------------------------------------------------------------------
 
 
-def apply_settings(values: dict[str, object]) -> dict[str, object]:
-    """Set searchapp settings (config.SETTINGS defaults) for this process; return the old ones."""
-    old = {}
-    for name, value in values.items():
-        current = config.SETTINGS[name]
-        old[name] = current.default
-        config.SETTINGS[name] = dataclasses.replace(current, default=_coerce(value, current.default))
-    return old
+def settings_with(values: dict[str, object], base=None):
+    """searchapp's settings (searchapp/config.py) with `values`: a Settings the engines under
+    test are given; nothing global changes. Text values take the type of the default."""
+    return (base or config.Settings.defaults()).replace(**values)
 
 
-def _coerce(value, like):
-    if not isinstance(value, str) or isinstance(like, str):
-        return value
-    if isinstance(like, bool):
-        return value.lower() in ("1", "true", "yes", "on")
-    if isinstance(like, int):
-        return int(value)
-    if isinstance(like, float):
-        return float(value)
-    return value
-
-
-def fresh_archive(engine: E.Searchapp) -> None:
-    """Reopen searchapp's index so query-time settings (boosts, BM25 constants) take effect."""
+def search_with(engine: E.Searchapp, settings) -> None:
+    """Search the engine's built index with `settings` from now on (a new Archive)."""
     from searchapp.engines.whoosh.archive import Archive
 
-    engine.archive = Archive(engine.archive.index_dir)
+    engine.settings = settings
+    engine.archive = Archive(engine.archive.index_dir, settings)
 
 
 # --- analysis variants (experiments: what the stem/fold order and soft-hyphen handling buy) ----
@@ -351,8 +336,9 @@ def _searchapp(kind: type[E.Searchapp] = E.Searchapp, **kwargs) -> E.Searchapp:
     return kind(procs=1, **kwargs)
 
 
-def make_engines(names: list[str]) -> list[tuple[E.Engine, list[str]]]:
-    """Engines and the query modes each is measured in (baselines in both OR and AND)."""
+def make_engines(names: list[str], settings=None) -> list[tuple[E.Engine, list[str]]]:
+    """Engines and the query modes each is measured in (baselines in both OR and AND);
+    `settings`: searchapp's (settings_with)."""
     table = {
         "whoosh": lambda: E.WhooshPlain("or"),
         "fts5": lambda: E.Fts5(False, "or"),
@@ -365,6 +351,8 @@ def make_engines(names: list[str]) -> list[tuple[E.Engine, list[str]]]:
     out = []
     for name in names:
         engine = table[name]()
+        if settings is not None and isinstance(engine, E.Searchapp):
+            engine.settings = settings
         out.append((engine, [] if name.startswith("searchapp") else ["or", "and"]))
     return out
 
@@ -482,7 +470,7 @@ SWEEPS: list[tuple[str, list[dict]]] = [
 ]
 
 
-def sweep(tests: list[Test], names: list[str], log, tries: list[str] = ()) -> str:
+def sweep(tests: list[Test], names: list[str], log, tries: list[str] = (), base=None) -> str:
     """Tuning-half MRR@10 of searchapp for each configuration of the named sweeps (all when
     none is named), or for each `--try` configuration ("name=value,name=value")."""
     sweeps = [(n, c) for n, c in SWEEPS if not names or n in names]
@@ -507,18 +495,14 @@ def sweep(tests: list[Test], names: list[str], log, tries: list[str] = ()) -> st
             if missing:
                 log(f"skipping {values}: no such setting")
                 continue
-            old = apply_settings(values)
             cells = []
-            try:
-                for test_name, variant in columns:
-                    test = next(t for t in tests if t.name == test_name)
-                    from searchapp.engines.whoosh.archive import Archive
+            for test_name, variant in columns:
+                test = next(t for t in tests if t.name == test_name)
+                from searchapp.engines.whoosh.archive import Archive
 
-                    engine.archive = Archive(built[test_name])
-                    rows = evaluate(engine, test, [variant], halves=("tuning",))
-                    cells.append(f"{rows[0].scores['MRR@10']:.3f}")
-            finally:
-                apply_settings(old)
+                engine.archive = Archive(built[test_name], settings_with(values, base))
+                rows = evaluate(engine, test, [variant], halves=("tuning",))
+                cells.append(f"{rows[0].scores['MRR@10']:.3f}")
             label = ", ".join(f"{k}={v}" for k, v in values.items()) or "defaults"
             out.append(f"| {label} | " + " | ".join(cells) + " |")
             log(f"{label}: {cells}")
@@ -606,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-    apply_settings(dict(s.split("=", 1) for s in args.set))
+    settings = settings_with(dict(s.split("=", 1) for s in args.set))
     started = time.perf_counter()
     tests = []
     wanted = args.tests.split(",")
@@ -619,10 +603,10 @@ def main(argv: list[str] | None = None) -> int:
             f"({len(t.halves['tuning'])} tuning / {len(t.halves['held-out'])} held-out)")
 
     if args.sweep is not None:
-        text = sweep(tests, args.sweep, log, args.tries)
+        text = sweep(tests, args.sweep, log, args.tries, settings)
     else:
         rows = []
-        for engine, modes in make_engines([e for e in args.engines.split(",") if e]):
+        for engine, modes in make_engines([e for e in args.engines.split(",") if e], settings):
             rows.extend(run_engine(engine, modes, tests, log))
         command = "python bench/quality.py " + " ".join(argv if argv is not None else sys.argv[1:])
         header = (f"## Quality: {', '.join(f'{t.name} ({len(t.docs)} docs, {len(t.qrels)} queries)' for t in tests)}\n\n"

@@ -1,10 +1,22 @@
-"""Every setting in one place: its name, default and why (datasette's SETTINGS habit)."""
+"""Every setting in one place: its name, default and why (datasette's SETTINGS habit).
+
+Settings belong to an instance: an engine (or a Flask app) is given a `Settings` (by default
+`Settings.defaults()`, never edited) and makes it the active one while it serves a call, so
+that the code under it reads `setting(name)` without a settings argument threaded through every
+function. Tests and bench pass their own, `Settings.defaults().replace(name=value)`; nothing
+edits a global. The active settings are a context variable: each thread (each web request) has
+its own.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -79,8 +91,78 @@ SETTINGS = {
 }
 
 
+class Settings(Mapping):
+    """An immutable set of values, one for every name in SETTINGS."""
+
+    def __init__(self, values: Mapping[str, object] | None = None):
+        self._values = MappingProxyType({name: s.default for name, s in SETTINGS.items()} | dict(values or {}))
+
+    @classmethod
+    def defaults(cls) -> Settings:
+        return _DEFAULTS
+
+    def replace(self, **changes) -> Settings:
+        """A copy with `changes`; a value given as text (`--set name=value`) takes the type of
+        the default."""
+        unknown = sorted(set(changes) - set(SETTINGS))
+        if unknown:
+            raise KeyError(f"no such setting: {', '.join(unknown)}")
+        return Settings({**self._values, **{name: _coerce(value, SETTINGS[name].default)
+                                            for name, value in changes.items()}})
+
+    @contextmanager
+    def active(self) -> Iterator[Settings]:
+        """These settings for `setting()` in this context until the block ends."""
+        token = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(token)
+
+    def __getitem__(self, name: str):
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        changed = {n: v for n, v in self._values.items() if v != SETTINGS[n].default}
+        return f"Settings({changed})"
+
+
+def _coerce(value: object, default: object) -> object:
+    if not isinstance(value, str) or isinstance(default, str):
+        return value
+    if isinstance(default, bool):
+        if value.lower() not in ("1", "0", "true", "false"):
+            raise ValueError(f"{value!r} is not a flag; use 1 or 0")
+        return value.lower() in ("1", "true")
+    return type(default)(value)
+
+
+_DEFAULTS = Settings()
+_ACTIVE: ContextVar[Settings] = ContextVar("searchapp_settings", default=_DEFAULTS)
+
+
 def setting(name: str):
-    return SETTINGS[name].default
+    """The active settings' value (the defaults outside an engine's or app's call)."""
+    return _ACTIVE.get()[name]
+
+
+def active_settings() -> Settings:
+    return _ACTIVE.get()
+
+
+def push(settings: Settings):
+    """Make `settings` active until `pop(token)` (a web request's start and end)."""
+    return _ACTIVE.set(settings)
+
+
+def pop(token) -> None:
+    _ACTIVE.reset(token)
 
 
 def default_index_dir() -> Path:

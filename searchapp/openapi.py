@@ -41,40 +41,50 @@ def _date() -> dict:
     return {"anyOf": [{"type": "string", "format": "date"}, BLANK]}
 
 
-SEARCH_PARAMETERS = [
-    _parameter("q", "The query: words (all required), \"exact phrase\", OR, NOT / -word, "
-               "parentheses, prefix*. Empty or absent: every article, newest first.",
-               {"type": "string", "maxLength": setting("max_query_chars")}),
-    _parameter("page", "1-based page number (default 1).", _integer(1, setting("max_page"), 1)),
-    _parameter("per_page", "Hits per page (default 10).", _integer(1, setting("max_per_page"), 10)),
-    _parameter("year", "YYYY, or `none` for undated articles.", _padded(r"\d{4}|none")),
-    _parameter("month", "YYYY-MM.", _padded(r"\d{4}-(0[1-9]|1[0-2])")),
-    _parameter("from", "First date, YYYY-MM-DD, inclusive; must exist in the calendar and not be after `to`.",
-               _date()),
-    _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.", _date()),
-    _parameter("sort", "Order of the hits: `relevance` (default), `newest` or `oldest`.",
-               _padded("|".join(SORTS))),
-    _parameter("literal", "`1`: search the words as typed, never the correction at once (`0`, the default, "
-               "shows the correction's results when the query as typed finds nothing or little next to it).",
-               _padded("0|1|true|false")),
-    {**_parameter("source", "A source, as `facets.source` names it; repeat the parameter for several "
-                  "(an article from any of them matches). Blank values are ignored.",
-                  {"type": "array", "maxItems": setting("max_sources"),
-                   "items": {"type": "string", "maxLength": setting("max_source_chars")}}),
-     "style": "form", "explode": True},
-    _parameter("in", "`title`: the query's words must be in the title (each word, phrase and "
-               "exclusion applies to the title only).", _padded("|".join(IN_FIELDS))),
-]
-EXPORT_PARAMETERS = [
-    {**_parameter("format", "`csv` or `jsonl`.", {"type": "string", "enum": ["csv", "jsonl"]}), "required": True},
-    *SEARCH_PARAMETERS,
-]
+def search_parameters() -> list[dict]:
+    """Their limits are the active settings' (config.py)."""
+    return [
+        _parameter("q", "The query: words (all required), \"exact phrase\", OR, NOT / -word, "
+                   "parentheses, prefix*. Empty or absent: every article, newest first.",
+                   {"type": "string", "maxLength": setting("max_query_chars")}),
+        _parameter("page", "1-based page number (default 1).", _integer(1, setting("max_page"), 1)),
+        _parameter("per_page", "Hits per page (default 10).", _integer(1, setting("max_per_page"), 10)),
+        _parameter("year", "YYYY, or `none` for undated articles.", _padded(r"\d{4}|none")),
+        _parameter("month", "YYYY-MM.", _padded(r"\d{4}-(0[1-9]|1[0-2])")),
+        _parameter("from", "First date, YYYY-MM-DD, inclusive; must exist in the calendar and not be after `to`.",
+                   _date()),
+        _parameter("to", "Last date, YYYY-MM-DD, inclusive; must exist in the calendar.", _date()),
+        _parameter("sort", "Order of the hits: `relevance` (default), `newest` or `oldest`.",
+                   _padded("|".join(SORTS))),
+        _parameter("literal", "`1`: search the words as typed, never the correction at once (`0`, the default, "
+                   "shows the correction's results when the query as typed finds nothing or little next to it).",
+                   _padded("0|1|true|false")),
+        {**_parameter("source", "A source, as `facets.source` names it; repeat the parameter for several "
+                      "(an article from any of them matches). Blank values are ignored.",
+                      {"type": "array", "maxItems": setting("max_sources"),
+                       "items": {"type": "string", "maxLength": setting("max_source_chars")}}),
+         "style": "form", "explode": True},
+        _parameter("in", "`title`: the query's words must be in the title (each word, phrase and "
+                   "exclusion applies to the title only).", _padded("|".join(IN_FIELDS))),
+    ]
 
-SUGGEST_PARAMETERS = [
-    _parameter("q", "What has been typed so far: its last word is completed (a trailing space asks for "
-               "names that continue the last word).", {"type": "string", "maxLength": setting("max_query_chars")}),
-    _parameter("limit", f"Most suggestions (default {DEFAULT_LIMIT}).", _integer(1, MAX_LIMIT, DEFAULT_LIMIT)),
-]
+
+def export_parameters() -> list[dict]:
+    """Their limits are the active settings' (config.py)."""
+    return [
+        {**_parameter("format", "`csv` or `jsonl`.", {"type": "string", "enum": ["csv", "jsonl"]}), "required": True},
+        *search_parameters(),
+    ]
+
+
+def suggest_parameters() -> list[dict]:
+    """Their limits are the active settings' (config.py)."""
+    return [
+        _parameter("q", "What has been typed so far: its last word is completed (a trailing space asks for "
+                   "names that continue the last word).", {"type": "string", "maxLength": setting("max_query_chars")}),
+        _parameter("limit", f"Most suggestions (default {DEFAULT_LIMIT}).", _integer(1, MAX_LIMIT, DEFAULT_LIMIT)),
+    ]
+
 
 SCHEMAS = {
     "Error": {
@@ -233,7 +243,7 @@ def document() -> dict:
                 "get": {
                     "operationId": "search",
                     "summary": "Search the articles",
-                    "parameters": SEARCH_PARAMETERS,
+                    "parameters": search_parameters(),
                     "responses": {
                         "200": _json("SearchResult", "One page of hits, the facet counts and a suggestion."),
                         "400": _error_response("A bad parameter (page, per_page, date, year, month, sort) "
@@ -258,7 +268,7 @@ def document() -> dict:
                                    "cap cut the export), X-Export-Partial (true when the time limit cut the "
                                    "search short); such a JSON Lines export ends with one more line, "
                                    "{\"truncated\", \"partial\", \"total\", \"exported\", \"cap\"}.",
-                    "parameters": EXPORT_PARAMETERS,
+                    "parameters": export_parameters(),
                     "responses": {
                         "200": {"description": "The rows, a header row first in CSV.",
                                 "content": {"text/csv": {"schema": {"type": "string"}},
@@ -276,7 +286,7 @@ def document() -> dict:
                                    f"feed holds the newest {setting('feed_entries')} dated matches, newest "
                                    "first. Undated articles are left out (an Atom entry needs a date, and "
                                    "none is invented). Errors are the API's JSON.",
-                    "parameters": SEARCH_PARAMETERS,
+                    "parameters": search_parameters(),
                     "responses": {
                         "200": {"description": "The feed.",
                                 "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
@@ -289,7 +299,7 @@ def document() -> dict:
                 "get": {
                     "operationId": "suggest",
                     "summary": "Suggestions as you type",
-                    "parameters": SUGGEST_PARAMETERS,
+                    "parameters": suggest_parameters(),
                     "responses": {
                         "200": _json("Suggestions", "Completions of the last word, most articles first."),
                         "400": _error_response("A bad limit or a query over the length limit."),

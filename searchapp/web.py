@@ -12,11 +12,11 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, stream_with_context, url_for
 from werkzeug.exceptions import HTTPException
 
 from . import advanced, messages, openapi, suggest
-from .config import setting
+from .config import Settings, pop, push
 from .engines import open_engine
 from .errors import SearchappError
 from .export import FORMATS, check_format, start_export
@@ -76,20 +76,36 @@ def create_app(config: Mapping | None = None) -> Flask:
         static_folder=str(HERE / "static"),
         static_url_path="/static",
     )
-    # EXPORT_CAP: most rows one /api/export writes (setting `export_cap`).
-    app.config.from_mapping(INDEX_DIR=None, ENGINE=None, SOLR_URL=None, EXPORT_CAP=setting("export_cap"))
+    # SETTINGS: a config.Settings for this app (default: the defaults), active in each request.
+    app.config.from_mapping(INDEX_DIR=None, ENGINE=None, SOLR_URL=None, SETTINGS=None)
     if config:
         app.config.from_mapping(config)
+    settings = app.config["SETTINGS"] = app.config["SETTINGS"] or Settings.defaults()
+    # EXPORT_CAP: most rows one /api/export writes (setting `export_cap`).
+    app.config["EXPORT_CAP"] = app.config.get("EXPORT_CAP") or settings["export_cap"]
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's key order
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     # One engine per app: Whoosh's keeps one searcher and swaps it when a new index is committed.
-    app.extensions[ARCHIVE_KEY] = open_engine(app.config["ENGINE"], app.config["INDEX_DIR"], app.config["SOLR_URL"])
+    app.extensions[ARCHIVE_KEY] = open_engine(app.config["ENGINE"], app.config["INDEX_DIR"], app.config["SOLR_URL"],
+                                              settings)
+    app.before_request(_activate_settings)
+    app.teardown_request(_deactivate_settings)
     app.register_blueprint(web)
     app.register_error_handler(Exception, handle_error)
     app.after_request(add_security_headers)
     return app
+
+
+def _activate_settings() -> None:
+    g.settings_token = push(current_app.config["SETTINGS"])
+
+
+def _deactivate_settings(_exc=None) -> None:
+    token = g.pop("settings_token", None)
+    if token is not None:
+        pop(token)
 
 
 def archive():

@@ -14,8 +14,10 @@ from .sources import Problem, ReadReport
 
 Progress = Callable[[int], None]
 
-# A fault test (tests/test_faults.py) names a point here; the write stops itself there (SIGSTOP)
-# so that the test can kill it at exactly that moment.
+# Test hook (tests/test_faults.py): a writer stops itself (SIGSTOP) at the named point, so that
+# a test can `kill -9` it exactly there. Points: rebuild:start, rebuild:added (after the 100th
+# article), rebuild:committed (new generation complete, `current` not yet switched),
+# rebuild:switched, update:added, update:committed.
 FAULT_POINT_ENV = "SEARCHAPP_FAULT_POINT"
 
 

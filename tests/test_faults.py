@@ -2,7 +2,7 @@
 is ever visible.
 
 - `kill -9` of `searchapp reindex` / `update` at named points: the writer stops itself exactly
-  there (the SEARCHAPP_FAULT_POINT hook in searchapp/index.py sends it SIGSTOP; "whoosh:commit"
+  there (the SEARCHAPP_FAULT_POINT hook in searchapp/writes.py sends it SIGSTOP; "whoosh:commit"
   is a test-side patch that stops it inside Whoosh's own commit, before the new table of
   contents is written), then the test sends SIGKILL, as `kill -9` does. Also at random moments.
 - two writers at once; a running server while writers commit again and again;
@@ -36,6 +36,8 @@ import pytest
 
 from bench.load import children
 from searchapp.engines.whoosh import index
+from searchapp import writes
+from searchapp.engines.whoosh import store
 from searchapp.errors import IndexMissing, IndexUnreadable, NotFound
 from searchapp.engines.whoosh.archive import Archive
 from searchapp.params import parse_params
@@ -192,9 +194,9 @@ def searchapp_command(*args: str, point: str | None = None) -> list[str]:
 
 
 def environment(point: str | None) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != index.FAULT_POINT_ENV}
+    env = {k: v for k, v in os.environ.items() if k != writes.FAULT_POINT_ENV}
     if point and point != "whoosh:commit":
-        env[index.FAULT_POINT_ENV] = point
+        env[writes.FAULT_POINT_ENV] = point
     return env
 
 
@@ -239,7 +241,7 @@ def kill_9(proc: subprocess.Popen) -> None:
     proc.kill()
     proc.communicate(timeout=PROCESS_TIMEOUT)
     # Whoosh's indexing workers die with their parent (PR_SET_PDEATHSIG), so no orphan keeps
-    # the writer lock (they did, before searchapp/index.py learned this).
+    # the writer lock (they did, before engines/whoosh/store.py learned this).
     wait_until_gone(workers)
 
 
@@ -254,7 +256,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
 
 
 def generations(index_dir: Path) -> list[str]:
-    return sorted(p.name for p in index_dir.glob(index.GENERATION_PREFIX + "*"))
+    return sorted(p.name for p in index_dir.glob(store.GENERATION_PREFIX + "*"))
 
 
 # --- kill -9 of a reindex ----------------------------------------------------------------------
@@ -406,7 +408,7 @@ def _rewrite(path: Path, data: bytes) -> None:
 
 
 def _largest_segment(ix: Path) -> Path:
-    return max(index.current_generation(ix).glob("*.seg"), key=lambda p: p.stat().st_size)
+    return max(store.current_generation(ix).glob("*.seg"), key=lambda p: p.stat().st_size)
 
 
 def _truncate_segment(ix: Path) -> None:
@@ -420,22 +422,22 @@ def _zero_segment_start(ix: Path) -> None:
 
 
 def _garbage_toc(ix: Path) -> None:
-    for toc in index.current_generation(ix).glob("*.toc"):
+    for toc in store.current_generation(ix).glob("*.toc"):
         _rewrite(toc, b"not a table of contents")
 
 
 DAMAGE = {
     "folder missing": (lambda ix: shutil.rmtree(ix), "no index in"),
     "folder emptied": (lambda ix: [shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink() for p in ix.iterdir()], "no index in"),
-    "generation emptied": (lambda ix: [p.unlink() for p in index.current_generation(ix).iterdir()], "cannot be read"),
-    "generation removed": (lambda ix: shutil.rmtree(index.current_generation(ix)), "cannot be read"),
+    "generation emptied": (lambda ix: [p.unlink() for p in store.current_generation(ix).iterdir()], "cannot be read"),
+    "generation removed": (lambda ix: shutil.rmtree(store.current_generation(ix)), "cannot be read"),
     "segment truncated": (_truncate_segment, ""),
     "segment zeroed": (_zero_segment_start, ""),
     "table of contents garbage": (_garbage_toc, "cannot be read"),
 }
 
 
-# Whoosh leaves a file open when it fails to parse it (open_index in searchapp/index.py closes
+# Whoosh leaves a file open when it fails to parse it (open_index in engines/whoosh/store.py closes
 # those; a failure inside a search cannot always). Their ResourceWarning is expected here: ignore
 # it during these tests and collect such files before the test ends, not in a later test.
 expects_abandoned_files = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -539,7 +541,7 @@ def test_randomly_corrupted_files_are_a_domain_error_or_a_right_answer(seed_inde
     for trial in range(40):
         ix = tmp_path / f"ix{trial}"
         shutil.copytree(seed_index, ix, symlinks=True)
-        target = rng.choice(sorted(p for p in index.current_generation(ix).iterdir() if p.suffix in (".seg", ".toc")))
+        target = rng.choice(sorted(p for p in store.current_generation(ix).iterdir() if p.suffix in (".seg", ".toc")))
         data = bytearray(target.read_bytes())
         how = rng.choice(["cut", "flip", "zero"])
         if how == "cut":

@@ -356,20 +356,26 @@ def test_term_count_is_capped_with_a_notice(client):
     assert body["notices"] and str(config.setting("max_query_terms")) in " ".join(body["notices"])
 
 
-def test_prefix_expansion_is_capped(client, monkeypatch):
+def with_settings(client, **settings):
+    """A client of the same index on an app with other settings (nothing global changes)."""
+    return create_app({"INDEX_DIR": client.application.config["INDEX_DIR"], "TESTING": True,
+                       "SETTINGS": config.Settings.defaults().replace(**settings)}).test_client()
+
+
+def test_prefix_expansion_is_capped(client):
     """With the cap at 2 terms, `pr*` (many index terms) finds fewer articles than uncapped."""
     everything = check_api(client.get("/api/search", query_string={"q": "pr*", "per_page": "100"}))["total"]
-    monkeypatch.setitem(config.SETTINGS, "max_prefix_terms", config.Setting("max_prefix_terms", 2, ""))
-    capped = check_api(client.get("/api/search", query_string={"q": "pr*", "per_page": "100"}))["total"]
+    capped_client = with_settings(client, max_prefix_terms=2)
+    capped = check_api(capped_client.get("/api/search", query_string={"q": "pr*", "per_page": "100"}))["total"]
     assert 0 < capped < everything
 
 
-def test_a_search_cut_by_the_time_limit_is_answered_and_flagged_partial(client, monkeypatch):
+def test_a_search_cut_by_the_time_limit_is_answered_and_flagged_partial(client):
     full = check_api(client.get("/api/search", query_string={"q": "pisici OR soldati"}))
     assert full["partial"] is False
-    monkeypatch.setitem(config.SETTINGS, "search_time_limit", config.Setting("search_time_limit", -1.0, ""))
-    cut = check_api(client.get("/api/search", query_string={"q": "pisici OR soldati"}))
+    hurried = with_settings(client, search_time_limit=-1.0)
+    cut = check_api(hurried.get("/api/search", query_string={"q": "pisici OR soldati"}))
     assert cut["partial"] is True and len(cut["hits"]) < len(full["hits"])
     assert any("parțial" in notice for notice in cut["notices"])
-    page = client.get("/", query_string={"q": "pisici OR soldati"})
+    page = hurried.get("/", query_string={"q": "pisici OR soldati"})
     assert page.status_code == 200 and "rezultatele pot fi incomplete" in page.get_data(as_text=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from searchapp.engines.whoosh import index
+from searchapp.engines.whoosh import store
 from searchapp.errors import IndexLocked, IndexMissing, IndexUnreadable, SourceError
 from searchapp.engines.whoosh.archive import Archive
 from searchapp.params import parse_params
@@ -28,7 +29,7 @@ def write_jsonl(path: Path, records: list[dict]) -> Path:
 def test_rebuild_makes_a_generation_current(tmp_path):
     summary = index.rebuild(tmp_path / "ix", [SEEDS])
     assert summary.indexed == 5 and summary.skipped == []
-    assert index.current_generation(tmp_path / "ix").name == "gen-000001"
+    assert store.current_generation(tmp_path / "ix").name == "gen-000001"
     assert index.stats(tmp_path / "ix").articles == 5
 
 
@@ -57,7 +58,7 @@ def test_a_failed_rebuild_leaves_the_old_index_whole(tmp_path, seeds_copy):
 
     with pytest.raises(KeyboardInterrupt):
         index.rebuild(index_dir, [seeds_copy], progress=crash)
-    assert index.current_generation(index_dir).name == "gen-000001"
+    assert store.current_generation(index_dir).name == "gen-000001"
     assert sorted(p.name for p in index_dir.glob("gen-*")) == ["gen-000001"]
     assert len(ids(Archive(index_dir), "Putin")) == 5
 
@@ -136,7 +137,7 @@ def test_missing_index_names_the_fix(tmp_path):
 def test_damaged_index_names_the_fix(tmp_path):
     index_dir = tmp_path / "ix"
     index.rebuild(index_dir, [SEEDS])
-    for toc in index.current_generation(index_dir).glob("*.toc"):
+    for toc in store.current_generation(index_dir).glob("*.toc"):
         toc.write_bytes(b"garbage")
     with pytest.raises(IndexUnreadable, match="searchapp reindex"):
         index.stats(index_dir)
@@ -145,7 +146,7 @@ def test_damaged_index_names_the_fix(tmp_path):
 
 
 def _postings(index_dir: Path) -> dict:
-    ix = index.open_index(index_dir)
+    ix = store.open_index(index_dir)
     with ix.searcher() as searcher:
         reader = searcher.reader()
         return {
@@ -182,7 +183,7 @@ def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatc
     assert ours == theirs
     assert sum(len(p) == 1 for p in ours.values()) > 100  # inlined terms were read back
     assert sum(len(p) > 128 for p in ours.values()) > 5  # and terms of several blocks
-    with index.open_index(tmp_path / "ours").reader() as reader:
+    with store.open_index(tmp_path / "ours").reader() as reader:
         assert any(reader.term_info(f, t)._inlined for f, t in reader.all_terms())
     assert _field_lengths(tmp_path / "ours") == _field_lengths(tmp_path / "other")
 
@@ -200,7 +201,7 @@ def test_packed_positions_index_what_whooshs_formats_index(tmp_path, monkeypatch
 
 
 def _decoded_positions(index_dir: Path) -> dict:
-    ix = index.open_index(index_dir)
+    ix = store.open_index(index_dir)
     decoders = {"title": ix.schema["title"].format.decode_positions,
                 "body": ix.schema["body"].format.decode_characters}
     with ix.reader() as reader:
@@ -211,7 +212,7 @@ def _decoded_positions(index_dir: Path) -> dict:
 
 
 def _field_lengths(index_dir: Path) -> list:
-    with index.open_index(index_dir).reader() as reader:
+    with store.open_index(index_dir).reader() as reader:
         fields = ("title", "body", "exact", "spell_body", "id")
         return [[reader.doc_field_length(d, f) for f in fields] for d in range(reader.doc_count_all())]
 
@@ -226,8 +227,8 @@ def test_an_index_of_another_format_names_the_fix(tmp_path, runner):
     from searchapp.web import create_app
 
     index.rebuild(tmp_path / "ix", [SEEDS])
-    generation = index.current_generation(tmp_path / "ix")
-    (generation / index.FORMAT_FILE).write_text("1\n", encoding="ascii")
+    generation = store.current_generation(tmp_path / "ix")
+    (generation / store.FORMAT_FILE).write_text("1\n", encoding="ascii")
     with pytest.raises(IndexOutdated, match="another searchapp version.*searchapp reindex"):
         Archive(tmp_path / "ix").search(parse_params({"q": "soldati"}))
     response = create_app({"INDEX_DIR": str(tmp_path / "ix")}).test_client().get("/api/search?q=soldati")

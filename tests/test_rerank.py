@@ -42,8 +42,9 @@ def archive(tmp_path_factory) -> Archive:
     return Archive(folder / "ix")
 
 
-def _set(monkeypatch, name: str, value) -> None:
-    monkeypatch.setitem(config.SETTINGS, name, config.Setting(name, value, ""))
+def _with(archive: Archive, **settings) -> Archive:
+    """The same index searched with other settings (config.Settings: nothing global changes)."""
+    return Archive(archive.index_dir, config.Settings.defaults().replace(**settings))
 
 
 def _ranked(archive: Archive, q: str, **params) -> list[str]:
@@ -56,22 +57,20 @@ NEAR_QUESTION = "ministrul bugetul spitalului județului?"
 VARIANT_QUESTION = "cauzele imunodeficienței copiilor?"
 
 
-def test_the_words_standing_together_rank_first(archive, monkeypatch):
+def test_the_words_standing_together_rank_first(archive):
     assert _ranked(archive, NEAR_QUESTION)[0] == "near"
-    _set(monkeypatch, "near_weight", 0.0)
-    assert _ranked(archive, NEAR_QUESTION)[0] == "spread"
+    assert _ranked(_with(archive, near_weight=0.0), NEAR_QUESTION)[0] == "spread"
 
 
-def test_another_form_of_a_word_counts(archive, monkeypatch):
+def test_another_form_of_a_word_counts(archive):
     assert _ranked(archive, VARIANT_QUESTION)[0] == "variant"
-    _set(monkeypatch, "variant_weight", 0.0)
-    assert _ranked(archive, VARIANT_QUESTION)[0] == "other"
+    assert _ranked(_with(archive, variant_weight=0.0), VARIANT_QUESTION)[0] == "other"
 
 
-def test_without_reranking_bm25f_alone_ranks(archive, monkeypatch):
-    _set(monkeypatch, "rerank_depth", 0)
-    assert _ranked(archive, NEAR_QUESTION)[0] == "spread"
-    assert _ranked(archive, VARIANT_QUESTION)[0] == "other"
+def test_without_reranking_bm25f_alone_ranks(archive):
+    unranked = _with(archive, rerank_depth=0)
+    assert _ranked(unranked, NEAR_QUESTION)[0] == "spread"
+    assert _ranked(unranked, VARIANT_QUESTION)[0] == "other"
 
 
 def test_pages_of_a_reranked_question_follow_one_order(archive):

@@ -368,14 +368,14 @@ def test_query_too_long():
         parse_params({"q": "a" * 1001})
 
 
-def test_counting_every_match_stops_at_the_time_limit_too(small, engine_name, monkeypatch):
-    from searchapp import config
+def test_counting_every_match_stops_at_the_time_limit_too(small, engine_name):
+    from searchapp.config import Settings
 
     if engine_name == "solr":
         pytest.skip("Solr checks timeAllowed (at least 1 ms) while it collects; 7 articles are searched sooner")
 
-    monkeypatch.setitem(config.SETTINGS, "search_time_limit", config.Setting("search_time_limit", -1.0, ""))
-    result = run(small, q="rachete OR obuze OR fata")
+    result = run(Archive(small.index_dir, Settings.defaults().replace(search_time_limit=-1.0)),
+                 q="rachete OR obuze OR fata")
     assert result.partial and [n.code for n in result.notices] == ["partial"]
     assert result.total == len(result.hits)  # only what was collected before the limit
     assert sum(f.count for f in result.facets.year) + result.facets.undated <= result.total

@@ -8,6 +8,7 @@ import pytest
 
 from searchapp import written_forms
 from searchapp.engines.whoosh import index
+from searchapp.engines.whoosh import store
 from searchapp.suggest import suggest
 from searchapp.web import create_app
 from searchapp.written_forms import FormCounter, WrittenForms, document_forms
@@ -182,10 +183,10 @@ def test_update_keeps_the_table_exact(seeds_copy, tmp_path):
     changed.write_text("date 2026-02-02 Un text nou despre Timișoara.", "utf-8")
     sorted(seeds_copy.glob("0*.txt"))[1].unlink()
     index.update(index_dir, [seeds_copy])
-    updated = written_forms.for_generation(index.current_generation(index_dir))
+    updated = written_forms.for_generation(store.current_generation(index_dir))
     rebuilt_dir = tmp_path / "rebuilt"
     index.rebuild(rebuilt_dir, [seeds_copy])
-    rebuilt = written_forms.for_generation(index.current_generation(rebuilt_dir))
+    rebuilt = written_forms.for_generation(store.current_generation(rebuilt_dir))
     assert updated.lookup("timisoara").count == 2
     for name, array in rebuilt.arrays.items():
         assert (updated.arrays[name] == array).all(), name
@@ -194,10 +195,10 @@ def test_update_keeps_the_table_exact(seeds_copy, tmp_path):
 def test_an_index_without_a_table_gets_one_on_update(seeds_copy, tmp_path):
     index_dir = tmp_path / "index"
     index.rebuild(index_dir, [seeds_copy])
-    (index.current_generation(index_dir) / written_forms.FILE_NAME).unlink()
+    (store.current_generation(index_dir) / written_forms.FILE_NAME).unlink()
     assert create_app({"INDEX_DIR": str(index_dir)}).test_client().get("/api/suggest?q=sol").get_json()["suggestions"] == []
     index.update(index_dir, [seeds_copy])
-    assert written_forms.for_generation(index.current_generation(index_dir)).written_form("soldati") == "soldați"
+    assert written_forms.for_generation(store.current_generation(index_dir)).written_form("soldati") == "soldați"
 
 
 def test_openapi_lists_suggest(client):

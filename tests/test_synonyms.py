@@ -35,13 +35,6 @@ def archive_dir(tmp_path_factory) -> Path:
     return folder / "index"
 
 
-@pytest.fixture
-def setting_as(monkeypatch):
-    def change(name, value):
-        monkeypatch.setitem(config.SETTINGS, name, config.Setting(name, value, config.SETTINGS[name].help))
-    return change
-
-
 def ids(result) -> list[str]:
     return [hit.id for hit in result.hits]
 
@@ -113,9 +106,9 @@ def test_typed_form_ranks_above_synonym_only_matches(archive_dir):
     assert ids(full)[0] == "full" and "typed" in ids(full)
 
 
-def test_synonyms_can_be_turned_off(archive_dir, setting_as):
-    setting_as("synonyms", False)
-    result = Archive(archive_dir).search(parse_params({"q": "UE buget"}))
+def test_synonyms_can_be_turned_off(archive_dir):
+    result = Archive(archive_dir, config.Settings.defaults().replace(synonyms=False)).search(
+        parse_params({"q": "UE buget"}))
     assert ids(result) == ["typed"] and result.to_json()["expanded"] == []
 
 

@@ -10,6 +10,7 @@ import pytest
 from whoosh.analysis import CompositeAnalyzer
 
 from searchapp.engines.whoosh import index
+from searchapp.engines.whoosh import schema, store
 from searchapp.engines.whoosh.writer import MpSegmentWriter, TermPostingPool
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -35,7 +36,7 @@ def _whooshs_writer(ix, procs=1, **kwargs):
 def _by_term(index_dir: Path) -> dict:
     """Every term's statistics and postings, documents named by article id (segments and their
     document numbers differ between writers), values decoded as stored."""
-    ix = index.open_index(index_dir)
+    ix = store.open_index(index_dir)
     with ix.searcher() as searcher:
         reader = searcher.reader()
         ids = {docnum: fields["id"] for docnum, fields in reader.iter_docs()}
@@ -61,7 +62,7 @@ def test_one_process_writes_what_whooshs_writer_writes(tmp_path, articles, monke
 
     ours, theirs = _by_term(tmp_path / "ours"), _by_term(tmp_path / "whooshs")
     assert ours == theirs
-    with index.open_index(tmp_path / "ours").reader() as reader:
+    with store.open_index(tmp_path / "ours").reader() as reader:
         positions = reader.postings("body", "soldat").all_ids()
         assert len(list(positions)) > 128  # several blocks of one term were written and read
 
@@ -98,7 +99,7 @@ def test_worker_processes_write_what_whooshs_workers_write(tmp_path, articles, m
 def test_a_rebuild_with_two_processes_uses_searchapps_writer(tmp_path):
     ix_dir = tmp_path / "ix"
     index.rebuild(ix_dir, [SEEDS], procs=2)
-    writer = index.open_writer(index.open_index(ix_dir), procs=2)
+    writer = index.open_writer(store.open_index(ix_dir), procs=2)
     try:
         assert isinstance(writer, MpSegmentWriter)
     finally:
@@ -125,9 +126,9 @@ def test_the_exact_field_indexes_what_whooshs_frequency_format_gives():
     (Frequency.word_values over the analyzer's tokens) must give the same items."""
     from whoosh.fields import TEXT
 
-    field = index.build_schema()["exact"]
+    field = schema.build_schema()["exact"]
     for text in _seed_texts() + ["Soldații ţări țări soldați, 15.000 de școli"]:
-        words = index.exact_words(text)
+        words = schema.exact_words(text)
         generic = sorted(TEXT.index(field, words))
         assert sorted(field.index(words)) == generic and generic
 
@@ -135,7 +136,7 @@ def test_the_exact_field_indexes_what_whooshs_frequency_format_gives():
 def test_spelling_words_are_each_distinct_word_of_the_articles_once():
     """SpelledText analyses only words it has not met: what it gives over several articles is
     every spelling term of them all, each once."""
-    field = index.build_schema()["body"]
+    field = schema.build_schema()["body"]
     texts = _seed_texts() * 2
     given = [word for text in texts for word in field.spellable_words(text)]
     expected = set().union(*(field.analyzer.distinct_terms(text, no_morph=True) for text in texts))
@@ -145,8 +146,8 @@ def test_spelling_words_are_each_distinct_word_of_the_articles_once():
 def test_spelling_words_of_a_plain_analyzer_chain_are_the_same():
     """A body field whose analyzer is the bare filter chain (a schema pickled before
     CachedAnalyzer, or an experiment's) gives the same spelling words, through the chain."""
-    cached = index.build_schema()["body"]
-    plain = index.build_schema()["body"]
+    cached = schema.build_schema()["body"]
+    plain = schema.build_schema()["body"]
     plain.analyzer = CompositeAnalyzer(*cached.analyzer.items)
     texts = _seed_texts()
     assert [w for t in texts for w in plain.spellable_words(t)] == [w for t in texts for w in cached.spellable_words(t)]
@@ -155,8 +156,8 @@ def test_spelling_words_of_a_plain_analyzer_chain_are_the_same():
 def test_spelling_words_after_indexing_are_each_distinct_word_once():
     """Indexing a body tells the spelling field which of its words are new (the analyzer's
     memo): the words given are the same as those of reading each text afresh, titles apart."""
-    schema = index.build_schema()
-    body, title = schema["body"], schema["title"]
+    fields = schema.build_schema()
+    body, title = fields["body"], fields["title"]
     texts = _seed_texts() * 2
     given = []
     for text in texts:

@@ -43,19 +43,19 @@ def solr_url_list(solr_urls: str | list[str] | tuple[str, ...] | None = None) ->
 
 
 def open_engine(name: str | None = None, index: str | os.PathLike | None = None,
-                solr_urls: str | list[str] | None = None):
+                solr_urls: str | list[str] | None = None, settings=None):
     """The engine `name` (default SEARCHAPP_ENGINE, else whoosh) over `index`: an index folder
     for Whoosh (default SEARCHAPP_INDEX or index/), a collection alias for Solr (default
-    SEARCHAPP_INDEX or `articles`)."""
+    SEARCHAPP_INDEX or `articles`). `settings`: a config.Settings (default: the defaults)."""
     chosen = engine_name(name)
     if chosen == "solr":
         from .solr import SolrEngine
 
         alias = str(index) if index else (os.environ.get("SEARCHAPP_INDEX") or DEFAULT_ALIAS)
-        return SolrEngine(solr_url_list(solr_urls), alias)
+        return SolrEngine(solr_url_list(solr_urls), alias, settings=settings)
     from pathlib import Path
 
     from ..config import default_index_dir
     from .whoosh import WhooshEngine
 
-    return WhooshEngine(Path(index) if index else default_index_dir())
+    return WhooshEngine(Path(index) if index else default_index_dir(), settings)

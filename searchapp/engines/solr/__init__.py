@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ... import query as query_tree
-from ...config import setting
+from ...config import Settings, setting
 from ...errors import NotAvailable, NotFound
 from ...params import SearchParams, clean_text
 from ...query import normalize_query
@@ -30,8 +30,10 @@ def _collection_gone(exc: SolrError) -> bool:
 class SolrEngine:
     name = "solr"
 
-    def __init__(self, urls: list[str], alias: str = "articles", client: SolrClient | None = None):
+    def __init__(self, urls: list[str], alias: str = "articles", client: SolrClient | None = None,
+                 settings: Settings | None = None):
         self.alias = alias
+        self.settings = settings or Settings.defaults()
         self.client = client or SolrClient(urls)
 
     @property
@@ -39,6 +41,10 @@ class SolrEngine:
         return f"Solr alias {self.alias!r}"
 
     def search(self, params: SearchParams) -> SearchResult:
+        with self.settings.active():
+            return self._search(params)
+
+    def _search(self, params: SearchParams) -> SearchResult:
         try:
             return searching.search(self.client, self.alias, params)
         except SolrError as exc:
@@ -75,6 +81,10 @@ class SolrEngine:
         return admin.alias_target(self.client, self.alias) is not None
 
     def article(self, article_id: str, q: str = "", similar: bool = True) -> Article:
+        with self.settings.active():
+            return self._article(article_id, q, similar)
+
+    def _article(self, article_id: str, q: str, similar: bool) -> Article:
         try:
             doc = self.client.get(f"/{self.alias}/get", {"id": article_id, "fl": "id,title,date,body,url,source"}).get("doc")
         except SolrError as exc:

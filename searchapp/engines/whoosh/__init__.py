@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from ...config import Settings
 from ...params import SearchParams
 from ...results import Article, SearchResult
-from . import index as index_module
+from . import index as index_module, store
 from .archive import Archive
 
 
 class WhooshEngine:
     name = "whoosh"
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, settings: Settings | None = None):
         self.index_dir = Path(index_dir)
-        self.archive = Archive(self.index_dir)
+        self.archive = Archive(self.index_dir, settings)
 
     @property
     def location(self) -> str:
@@ -46,11 +47,11 @@ class WhooshEngine:
 
     def committed(self) -> float | None:
         """When the current index was committed (seconds since the epoch), or None."""
-        generation = index_module.current_generation(self.index_dir)
+        generation = store.current_generation(self.index_dir)
         return generation.stat().st_mtime if generation is not None and generation.exists() else None
 
     def exists(self) -> bool:
-        return index_module.current_generation(self.index_dir) is not None
+        return store.current_generation(self.index_dir) is not None
 
     def stats(self) -> index_module.IndexStats:
         return index_module.stats(self.index_dir)

@@ -14,7 +14,7 @@ from whoosh import qparser, query as wq
 from whoosh.searching import Searcher
 
 from ... import written_forms
-from ...config import setting
+from ...config import Settings, setting
 from ...errors import IndexUnreadable, NotFound, SearchappError
 from ...params import SearchParams, clean_text
 from ...query import OPERATORS_PATTERN, normalize_query
@@ -33,8 +33,9 @@ class Archive:
     """A searchable index folder. Keeps one searcher open and swaps it, between two requests,
     for a new one when `reindex` or `update` has committed a new index."""
 
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, settings: Settings | None = None):
         self.index_dir = Path(index_dir)
+        self.settings = settings or Settings.defaults()
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._generation: Path | None = None
@@ -44,8 +45,10 @@ class Archive:
 
     @contextmanager
     def searcher(self) -> Iterator[Searcher]:
+        """The current searcher, with this archive's settings active (config.py)."""
         try:
-            yield self._current_searcher()
+            with self.settings.active():
+                yield self._current_searcher()
         except Exception as exc:
             # Damaged files show up as low-level errors of many types (EOFError, UnpicklingError,
             # struct.error, IndexError, even a bare Exception) raised inside Whoosh while it opens
@@ -96,17 +99,19 @@ class Archive:
     def search(self, params: SearchParams) -> SearchResult:
         started = time.perf_counter()
         with self.searcher() as searcher:
-            result = Search(self, searcher, params, self._data).run()
+            # One time budget for the request, the correction's search included.
+            deadline = time.monotonic() + setting("search_time_limit")
+            result = Search(self, searcher, params, self._data, deadline).run()
             if result.suggestion and not params.literal:
-                result = self._autocorrected(searcher, result)
+                result = self._autocorrected(searcher, result, deadline)
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)
         return result
 
-    def _autocorrected(self, searcher: Searcher, typed: SearchResult) -> SearchResult:
+    def _autocorrected(self, searcher: Searcher, typed: SearchResult, deadline: float) -> SearchResult:
         """The corrected query's results instead, when the query as typed found nothing or only
         a small share of what its correction finds (`autocorrect_share`)."""
         params = typed.params
-        corrected = Search(self, searcher, replace(params, q=typed.suggestion, literal=True), self._data).run()
+        corrected = Search(self, searcher, replace(params, q=typed.suggestion, literal=True), self._data, deadline).run()
         found_as_typed = 0 if typed.relaxed else typed.total
         if corrected.relaxed or corrected.total <= found_as_typed \
                 or found_as_typed >= setting("autocorrect_share") * corrected.total:
@@ -125,7 +130,7 @@ class Archive:
         with self.searcher() as searcher:
             # An export collects up to `limit` hits in one pass: it has its own time limit.
             search = Search(self, searcher, replace(params, page=1, per_page=1), self._data,
-                             time_limit=setting("export_time_limit"))
+                            deadline=time.monotonic() + setting("export_time_limit"))
             search.collect_at_least = limit
             result = search.run()
         result.took_ms = round((time.perf_counter() - started) * 1000, 2)

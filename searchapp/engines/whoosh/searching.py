@@ -35,7 +35,7 @@ class Search:
     """One run of a search: parse, collect hits and facets, build snippets and a suggestion."""
 
     def __init__(self, archive, searcher: Searcher, params: SearchParams, data: SearcherData | None = None,
-                 time_limit: float | None = None):
+                 deadline: float | None = None):
         self.archive = archive
         self.searcher = searcher
         self.data = data or SearcherData(searcher)
@@ -46,9 +46,10 @@ class Search:
         self.other_readings: list[OtherReading] = []
         self.tiers: list[wq.Query] = []  # the written-form clauses of the query in force
         # Counting every match (total, facets) has its own budget, as collecting hits has.
-        self.time_limit = setting("search_time_limit") if time_limit is None else time_limit
-        self.count_deadline = time.monotonic() + self.time_limit
-        self.postings = RequestPostings(searcher, self.data.live, self.count_deadline)
+        # One budget for the whole request (counting, collecting, a correction's second search):
+        # the time.monotonic() by which it must be done.
+        self.deadline = time.monotonic() + setting("search_time_limit") if deadline is None else deadline
+        self.postings = RequestPostings(searcher, self.data.live, self.deadline)
         self._collected = None
         self.collect_at_least = 0  # Archive.ranked: collect this many hits, whatever the page
         self.hits_results = None
@@ -185,7 +186,7 @@ class Search:
         )
         # Filters go into the query (see workarounds.filtered), not into the collector: Whoosh's
         # TimeLimitCollector bypasses a wrapped FilterCollector's checks.
-        timed = DeadlineCollector(collector, timelimit=self.time_limit)
+        timed = DeadlineCollector(collector, self.deadline)
         filtered = self._filtered_query(query, with_facet_selection)
         try:
             self.searcher.search_with_collector(self._driven(filtered, query, with_facet_selection), timed)
