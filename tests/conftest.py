@@ -50,16 +50,27 @@ def corpus_path(*parts: str) -> Path:
     return path
 
 
+# The modules of the `bench` extra (setup.cfg) that bench/ imports; py-spy is a program, not one.
+BENCH_MODULES = ["ir_measures", "tantivy", "matplotlib", "lightgbm"]
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `solr` need a SolrCloud (scripts/test starts one): skipped without one."""
+    """Tests marked `solr` need a SolrCloud (scripts/test starts one): skipped without one.
+    Tests marked `bench` run bench/'s scripts: skipped without the `bench` extra."""
+    import importlib.util
     import os
 
-    if os.environ.get("SEARCHAPP_SOLR_URL"):
-        return
-    skip = pytest.mark.skip(reason="SEARCHAPP_SOLR_URL is not set (start one: export \"$(scripts/solrcloud start)\")")
+    skips = {}
+    if not os.environ.get("SEARCHAPP_SOLR_URL"):
+        skips["solr"] = "SEARCHAPP_SOLR_URL is not set (start one: export \"$(scripts/solrcloud start)\")"
+    missing = [name for name in BENCH_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        skips["bench"] = f"the bench extra is not installed (no {', '.join(missing)}): pip install -e '.[test,bench]'"
     for item in items:
-        if "solr" in item.keywords:
-            item.add_marker(skip)
+        for marker, reason in skips.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+                break
 
 
 # --- both engines (the Solr engine needs a running SolrCloud: SEARCHAPP_SOLR_URL) ----------------

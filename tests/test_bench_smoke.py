@@ -1,10 +1,10 @@
 """A smoke run of the speed benchmark on a tiny slice of the news corpus: it proves that
 `bench/speed.py` still builds every engine, serves searchapp over HTTP, times the query mix and
-writes its report and plot. It asserts nothing about speed (BENCHMARKS.md has the figures)."""
+writes its report and plot. It asserts nothing about speed (BENCHMARKS.md has the figures).
+Marked `bench`: skipped without the `bench` extra (`pip install -e '.[test,bench]'`)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 
@@ -12,16 +12,14 @@ import pytest
 
 from .conftest import corpus_path
 
-pytestmark = [pytest.mark.slow, pytest.mark.corpus]
+pytestmark = [pytest.mark.bench, pytest.mark.slow, pytest.mark.corpus]
 
 
 def test_speed_benchmark_runs_on_a_tiny_slice(tmp_path):
     corpus = corpus_path("ro-news.jsonl.gz")
     from bench import speed
 
-    engines = ["searchapp", "whoosh-naive", "fts5"]
-    if importlib.util.find_spec("tantivy"):  # the `bench` extra
-        engines.append("tantivy")
+    engines = ["searchapp", "whoosh-naive", "fts5", "tantivy"]
     out = tmp_path / "speed.json"
     argv = ["run", "--corpus", str(corpus), "--limit", "120", "--sizes", "60,120", "--per-kind", "2",
             "--passes", "1", "--engines", ",".join(engines), "--work", str(tmp_path / "work"), "--out", str(out),
@@ -58,7 +56,7 @@ def test_every_engine_answers_the_same_query_shapes(tmp_path):
     articles = speed.clean_articles(corpus, limit=80)
     source = speed.write_slices(articles, [80], tmp_path)[80]
     queries = speed.query_mix(articles, 3)
-    names = ["whoosh-naive", "fts5"] + (["tantivy"] if importlib.util.find_spec("tantivy") else [])
+    names = ["whoosh-naive", "fts5", "tantivy"]
     for name in names:
         engine_class = speed_engines.ENGINES[name]
         assert engine_class.build(source, tmp_path / name) == 80

@@ -34,10 +34,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import children
-from searchapp.engines.whoosh import index
 from searchapp import writes
-from searchapp.engines.whoosh import store
+from searchapp.engines.whoosh import index, store
 from searchapp.errors import IndexMissing, IndexUnreadable, NotFound
 from searchapp.engines.whoosh.archive import Archive
 from searchapp.params import parse_params
@@ -210,12 +208,23 @@ def start(*args: str, point: str | None = None) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def process_state(pid: int) -> str | None:
+def _stat_fields(stat: Path) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state, parent pid, ...)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def process_state(pid: int) -> str | None:
+    fields = _stat_fields(Path(f"/proc/{pid}/stat"))
+    return fields[0] if fields else None
+
+
+def children(pid: int) -> list[int]:
+    """The pids of a process's children (its forked workers), from /proc."""
+    return [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")
+            if (fields := _stat_fields(stat)) and int(fields[1]) == pid]
 
 
 def wait_until_stopped(proc: subprocess.Popen) -> None:

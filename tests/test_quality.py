@@ -3,8 +3,9 @@
 * The stemming step reproduces the Snowball project's reference stems.
 * Diacritic invariance on real news: a word with comma-below ș/ț, cedilla ş/ţ or no diacritics
   finds the same articles (a small sample here; `bench/quality.py --invariance 2000` runs 2,000).
+  `bench/invariance.py` needs no `bench` extra, so these run in the default suite.
 * Smoke runs of `bench/quality.py` and `bench/learned_rerank.py` on tiny slices (asserting only
-  that they run).
+  that they run): marked `bench`, skipped without the `bench` extra.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ if str(ROOT) not in sys.path:
 
 pytestmark = pytest.mark.corpus
 
+SEED = 20261121  # the benchmarks' seed (bench/quality.py)
+
 
 def test_stem_reproduces_the_snowball_reference_vocabulary():
     folder = corpus_path("snowball-romanian")
@@ -44,10 +47,10 @@ def test_stemming_folded_words_is_what_makes_spellings_agree():
 
 @pytest.fixture(scope="module")
 def news_sample():
-    from bench import quality
+    from bench import invariance
 
     path = corpus_path("ro-news.jsonl.gz")
-    return quality.news_slice(path, 300, quality.SEED)
+    return invariance.news_slice(path, 300, SEED)
 
 
 @pytest.fixture(scope="module")
@@ -60,27 +63,26 @@ def news_engine(news_sample):
 
 
 def test_news_words_find_the_same_articles_with_any_diacritics(news_sample, news_engine):
-    from bench import quality
+    from bench import invariance
 
-    pairs = quality.invariance_pairs(news_sample, 60, quality.SEED)
+    pairs = invariance.invariance_pairs(news_sample, 60, SEED)
     assert len(pairs) == 60
-    assert quality.check_invariance(news_engine.archive, pairs) == []
+    assert invariance.check_invariance(news_engine.archive, pairs) == []
 
 
 def test_invariance_check_notices_a_difference(news_sample, news_engine, monkeypatch):
     # The check itself can fail: with folding switched off at query time, a word typed
     # without diacritics no longer finds what the diacritic spelling finds.
-    from bench import quality
+    from bench import invariance
 
-    pairs = quality.invariance_pairs(news_sample, 10, quality.SEED + 1)
-    spellings = quality.spellings
-    monkeypatch.setattr(quality, "spellings", lambda w: {**spellings(w), "none": spellings(w)["none"] + "zzq"})
-    assert len(quality.check_invariance(news_engine.archive, pairs)) == len(pairs)
+    pairs = invariance.invariance_pairs(news_sample, 10, SEED + 1)
+    spellings = invariance.spellings
+    monkeypatch.setattr(invariance, "spellings", lambda w: {**spellings(w), "none": spellings(w)["none"] + "zzq"})
+    assert len(invariance.check_invariance(news_engine.archive, pairs)) == len(pairs)
 
 
+@pytest.mark.bench
 def test_quality_benchmark_runs_on_a_tiny_slice(tmp_path):
-    pytest.importorskip("ir_measures")
-    pytest.importorskip("tantivy")
     from bench import quality
 
     corpus_path("ro-news.jsonl.gz")
@@ -93,9 +95,8 @@ def test_quality_benchmark_runs_on_a_tiny_slice(tmp_path):
     assert "MRR@10, held-out half" in text and "| searchapp |" in text
 
 
+@pytest.mark.bench
 def test_learned_reranker_benchmark_runs_on_a_few_questions(tmp_path):
-    pytest.importorskip("ir_measures")
-    pytest.importorskip("lightgbm")
     from bench import learned_rerank
 
     corpus_path("xquad-ro", "queries.tsv")
