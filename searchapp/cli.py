@@ -12,7 +12,7 @@ from .config import default_sources, setting
 from .engines import ENGINES, open_engine
 from .errors import SearchappError
 from .export import FORMATS, start_export
-from .params import parse_params
+from .params import DEFAULT_PER_PAGE, parse_params
 from .results import SearchResult
 from .terminal import render_result, render_stats, render_summary
 
@@ -130,7 +130,7 @@ def _clear_progress(quiet: bool) -> None:
 @main.command()
 @click.argument("query", required=False, default="")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
-@click.option("--limit", "per_page", default="10", show_default=True, help="Hits per page (1-100).")
+@click.option("--limit", "per_page", default=str(DEFAULT_PER_PAGE), show_default=True, help="Hits per page (1-100).")
 @click.option("--page", default="1", show_default=True, help="Page number.")
 @click.option("--year", help="YYYY, or 'none' for undated articles.")
 @click.option("--month", help="YYYY-MM.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .config import setting
 from .errors import BadParameter, SearchappError
 
 if TYPE_CHECKING:
@@ -86,11 +87,12 @@ def notice_sentences(result: SearchResult) -> list[str]:
 
 # --- errors on the HTML pages -----------------------------------------------------------------
 
-# What each search parameter must be, said to a reader (the API's messages say it to a program).
+# What each search parameter must be, said to a reader (the API's messages say it to a program);
+# the limits are the active settings'.
 PARAMETER_RULES = {
-    "q": "Căutarea este prea lungă: folosiți cel mult 1.000 de caractere.",
-    "page": "Numărul paginii trebuie să fie un număr întreg de la 1 la 1.000.",
-    "per_page": "Numărul de rezultate pe pagină trebuie să fie un număr întreg de la 1 la 100.",
+    "q": "Căutarea este prea lungă: folosiți cel mult {max_query_chars} de caractere.",
+    "page": "Numărul paginii trebuie să fie un număr întreg de la 1 la {max_page}.",
+    "per_page": "Numărul de rezultate pe pagină trebuie să fie un număr întreg de la 1 la {max_per_page}.",
     "year": "Anul se scrie cu patru cifre (de exemplu 2025) sau „none” pentru articolele fără dată.",
     "month": "Luna se scrie AAAA-LL, de exemplu 2025-08.",
     "from": "Data „de la” trebuie să fie o zi din calendar, scrisă AAAA-LL-ZZ.",
@@ -115,7 +117,10 @@ def error_message(exc: BaseException, code: str) -> str:
     if isinstance(exc, BadParameter):
         if exc.name == "from" and " is after " in exc.message:
             return "Data „de la” este după data „până la”: inversați-le."
-        return PARAMETER_RULES.get(exc.name, f"Parametrul „{exc.name}” nu are o valoare validă.")
+        if exc.name not in PARAMETER_RULES:
+            return f"Parametrul „{exc.name}” nu are o valoare validă."
+        limits = {name: format_int(setting(name)) for name in ("max_query_chars", "max_page", "max_per_page")}
+        return PARAMETER_RULES[exc.name].format(**limits)
     if isinstance(exc, SearchappError) or code in CODE_MESSAGES:
         return CODE_MESSAGES.get(code, "Cererea nu a putut fi îndeplinită.")
     return "Cererea nu este validă."

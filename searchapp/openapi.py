@@ -8,7 +8,7 @@ tests/test_web.py checks the rest (every route listed, every response shape).
 from __future__ import annotations
 
 from .config import setting
-from .params import IN_FIELDS, SORTS
+from .params import DEFAULT_PER_PAGE, IN_FIELDS, SORTS
 from .suggest import DEFAULT_LIMIT, MAX_LIMIT
 
 NULLABLE_STRING = {"type": "string", "nullable": True}
@@ -48,7 +48,8 @@ def search_parameters() -> list[dict]:
                    "parentheses, prefix*. Empty or absent: every article, newest first.",
                    {"type": "string", "maxLength": setting("max_query_chars")}),
         _parameter("page", "1-based page number (default 1).", _integer(1, setting("max_page"), 1)),
-        _parameter("per_page", "Hits per page (default 10).", _integer(1, setting("max_per_page"), 10)),
+        _parameter("per_page", f"Hits per page (default {DEFAULT_PER_PAGE}).",
+                   _integer(1, setting("max_per_page"), DEFAULT_PER_PAGE)),
         _parameter("year", "YYYY, or `none` for undated articles.", _padded(r"\d{4}|none")),
         _parameter("month", "YYYY-MM.", _padded(r"\d{4}-(0[1-9]|1[0-2])")),
         _parameter("from", "First date, YYYY-MM-DD, inclusive; must exist in the calendar and not be after `to`.",

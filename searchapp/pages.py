@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 from .config import setting
-from .params import SearchParams
+from .params import UNDATED, SearchParams
 from .results import Article, Hit, SearchResult
 from .romanian import replace_word
 from .timeline import Timeline, timeline_of
@@ -27,7 +27,6 @@ from .messages import count_phrase, format_int, format_seconds, notice_sentences
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")
-UNDATED = "none"
 DEFAULT_PER_PAGE = SearchParams().per_page
 SORT_LABELS = {"relevance": "relevanță", "newest": "cele mai noi", "oldest": "cele mai vechi"}
 

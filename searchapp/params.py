@@ -19,7 +19,7 @@ DEFAULT_PER_PAGE = 10
 class SearchParams:
     q: str = ""
     page: int = 1
-    per_page: int = 10
+    per_page: int = DEFAULT_PER_PAGE
     year: str | None = None  # "YYYY" or "none"
     month: str | None = None  # "YYYY-MM"
     date_from: str | None = None  # "YYYY-MM-DD", inclusive
@@ -56,7 +56,7 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
     return SearchParams(
         q=q,
         page=_int(args, "page", 1, 1, setting("max_page")),
-        per_page=_int(args, "per_page", 10, 1, setting("max_per_page")),
+        per_page=_int(args, "per_page", DEFAULT_PER_PAGE, 1, setting("max_per_page")),
         year=year,
         month=month,
         date_from=date_from,

@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_te
 from werkzeug.exceptions import HTTPException
 
 from . import advanced, messages, openapi, suggest
-from .config import Settings, pop, push
+from .config import Settings, pop, push, setting
 from .engines import open_engine
 from .errors import SearchappError
 from .export import FORMATS, check_format, start_export
@@ -239,7 +239,7 @@ def handle_error(exc: Exception):
     else:
         title, hint = ERROR_PAGES_BY_CODE.get(code) or ERROR_PAGES.get(
             status, ERROR_PAGES[500] if status >= 500 else ERROR_PAGES[400])
-        q = request.args.get("q", "")[:1000] if status < 500 else ""
+        q = request.args.get("q", "")[: setting("max_query_chars")] if status < 500 else ""
         # A page for people says it in Romanian; the API's message (English, for programs) stays there.
         message = messages.error_message(exc, code)
         response = current_app.make_response(

@@ -1,7 +1,7 @@
 """A second look at the best candidates of a relaxed query (a question, most words matching).
 
 BM25F scores each word on its own; for a question, two more things tell the passage that
-answers it (QUALITY.md, step 9):
+answers it (QUALITY.md, step 10):
 
 * **nearness**: how much of the question (its words weighted by idf) one stretch of
   `near_window` consecutive words of the article holds;
