@@ -11,7 +11,7 @@ from whoosh import query as wq
 from searchapp.engines.whoosh import index
 from searchapp.engines.whoosh.archive import Archive
 from searchapp.engines.whoosh.queries import date_filter, sort_facet
-from searchapp.engines.whoosh.workarounds import filtered
+from searchapp.engines.whoosh.workarounds import filtered_by
 from searchapp.params import parse_params
 
 from .conftest import ROOT
@@ -41,7 +41,7 @@ def whoosh_order(archive: Archive, params) -> list[str]:
     with archive.searcher() as searcher:
         query = wq.Every() if not params.q else archive.parse(params.q)
         sort = "newest" if params.sort == "relevance" else params.sort
-        results = searcher.search(filtered(query, date_filter(params, True)), sortedby=sort_facet(sort), limit=None)
+        results = searcher.search(filtered_by(query, date_filter(params, True)), sortedby=sort_facet(sort), limit=None)
         return [hit["id"] for hit in results]
 
 

@@ -16,7 +16,7 @@ from searchapp.engines.whoosh.postings import RequestPostings, live_docs
 from searchapp.engines.whoosh.archive import Archive
 from searchapp.engines.whoosh.queries import date_filter
 from searchapp.engines.whoosh.searching import Search
-from searchapp.engines.whoosh.workarounds import filtered
+from searchapp.engines.whoosh.workarounds import filtered_by
 from searchapp.params import parse_params
 from searchapp.query import normalize_query
 
@@ -202,7 +202,7 @@ def _matches_whoosh(archive: Archive, q: str, date_params: dict, relaxed: bool =
     params = parse_params({"q": q, **date_params})
     with archive.searcher() as searcher:
         words = Search(archive, searcher, params)._query(normalize_query(q)[0], relaxed=relaxed)
-        query = filtered(words, date_filter(params, with_facet_selection=True))
+        query = filtered_by(words, date_filter(params, with_facet_selection=True))
         postings = RequestPostings(searcher, lambda: live_docs(searcher))
         docs = postings.docs(query)
         assert docs == set(query.docs(searcher)), q

@@ -20,7 +20,7 @@ from ...params import SearchParams, clean_text
 from ...query import OPERATORS_PATTERN, normalize_query
 from ...results import Article, Hit, SearchResult, article_url
 from . import marks
-from .index import current_generation, open_index
+from .store import current_generation, open_index
 from .postings import RequestPostings
 from .queries import bounded_prefixes, exact_only_ranks, exact_words_as_tiers, make_parser, weighting
 from .searcher_data import SearcherData

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 from whoosh import query as wq
@@ -16,25 +17,41 @@ from ... import romanian, written_forms
 from ...config import setting
 from ...params import UNDATED, SearchParams
 from ...query import OPERATORS, PARENS, is_plain_words, normalize_query, only_stop_words
-from ...results import Expansion, FacetValue, Facets, Hit, Notice, OtherReading, SearchResult, article_url
-
+from ...results import (
+    Expansion,
+    Facets,
+    FacetValue,
+    Hit,
+    Notice,
+    OtherReading,
+    SearchResult,
+    article_url,
+)
 from . import marks, readings, synonyms
 from .known_matches import KnownMatches
 from .postings import RequestPostings
 from .queries import (
-    bounded_prefixes, date_filter, is_exact_clause, negated_leaves, only_in_field, sort_facet,
+    bounded_prefixes,
+    date_filter,
+    is_exact_clause,
+    negated_leaves,
+    only_in_field,
+    sort_facet,
 )
 from .rerank import reranked
 from .searcher_data import SearcherData, decode_term
 from .snippets import lead, marked_title, pinpoint_snippet
 from .spelling import correction
-from .workarounds import DeadlineCollector, filtered
+from .workarounds import DeadlineCollector, filtered_by
+
+if TYPE_CHECKING:
+    from .archive import Archive
 
 
 class Search:
     """One run of a search: parse, collect hits and facets, build snippets and a suggestion."""
 
-    def __init__(self, archive, searcher: Searcher, params: SearchParams, data: SearcherData | None = None,
+    def __init__(self, archive: Archive, searcher: Searcher, params: SearchParams, data: SearcherData | None = None,
                  deadline: float | None = None):
         self.archive = archive
         self.searcher = searcher
@@ -45,7 +62,6 @@ class Search:
         self.partial = False
         self.other_readings: list[OtherReading] = []
         self.tiers: list[wq.Query] = []  # the written-form clauses of the query in force
-        # Counting every match (total, facets) has its own budget, as collecting hits has.
         # One budget for the whole request (counting, collecting, a correction's second search):
         # the time.monotonic() by which it must be done.
         self.deadline = time.monotonic() + setting("search_time_limit") if deadline is None else deadline
@@ -184,12 +200,12 @@ class Search:
             limit=limit,
             sortedby=sortedby,
         )
-        # Filters go into the query (see workarounds.filtered), not into the collector: Whoosh's
+        # Filters go into the query (see workarounds.filtered_by), not into the collector: Whoosh's
         # TimeLimitCollector bypasses a wrapped FilterCollector's checks.
         timed = DeadlineCollector(collector, self.deadline)
-        filtered = self._filtered_query(query, with_facet_selection)
+        narrowed = self._filtered_query(query, with_facet_selection)
         try:
-            self.searcher.search_with_collector(self._driven(filtered, query, with_facet_selection), timed)
+            self.searcher.search_with_collector(self._driven(narrowed, query, with_facet_selection), timed)
         except TimeLimit:
             self._cut_short()
         self._collected = timed.results()
@@ -273,7 +289,7 @@ class Search:
         key = (id(query), with_facet_selection and self._facets_need_own_pass(), with_sources)
         memo = self.__dict__.setdefault("_filtered_memo", {})
         if key not in memo:
-            memo[key] = (query, filtered(query, date_filter(self.params, with_facet_selection, with_sources)))
+            memo[key] = (query, filtered_by(query, date_filter(self.params, with_facet_selection, with_sources)))
         return memo[key][1]
 
     def _facets_need_own_pass(self) -> bool:

@@ -7,7 +7,7 @@ are where they act, and named here so that an upgrade knows what to re-check.
 Searching
 1. `wq.Require`'s matcher can leave both sides on one document and trip an assertion in
    `IntersectionMatcher._find_next` (`soldati` with year=2025): filters join the query through
-   `And` with a zero-scoring constant (`filtered`, here).
+   `And` with a zero-scoring constant (`filtered_by`, here).
 2. `TimeLimitCollector` starts a `threading.Timer` per search, a fifth of a short request, and
    bypasses a wrapped `FilterCollector`'s checks: `DeadlineCollector` (here) reads the clock
    between matches; filters go into the query, not the collector (searching.py).
@@ -110,7 +110,7 @@ class DeadlineCollector(TimeLimitCollector):
         self.child.finish()
 
 
-def filtered(query: wq.Query, date_filter: wq.Query | None) -> wq.Query:
+def filtered_by(query: wq.Query, date_filter: wq.Query | None) -> wq.Query:
     # Not wq.Require: its matcher's skip_to_quality can leave both sides on one document and
     # trips an assertion in IntersectionMatcher._find_next (e.g. `soldati` with year=2025 once
     # there are more hits than one page). And() with the filter scoring 0 finds the same set.
