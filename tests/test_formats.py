@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from whoosh.formats import Characters, Positions
 
 from searchapp.engines.whoosh.formats import PackedCharacters, PackedPositions, keyed_positions
-from searchapp.engines.whoosh.postings import _in_sequence, _in_sequence_packed
+from searchapp.engines.whoosh.postings import _in_sequence_packed
 
 UINT32 = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -66,8 +66,8 @@ def test_the_formats_index_text_as_whooshs_do():
 @given(st.lists(st.lists(occurrences(last_position=12), min_size=1, max_size=3), min_size=1, max_size=12),
        st.integers(1, 3))
 def test_a_phrase_checked_over_keyed_positions_matches_the_check_one_candidate_at_a_time(candidates, slop):
-    """postings._in_sequence_packed over keyed_positions finds the candidates that the plain
-    check of each one's decoded positions finds, for both packed formats."""
+    """_in_sequence_packed over keyed_positions finds the candidates that the plain check of
+    each one's decoded positions (`_in_sequence`, here) finds, for both packed formats."""
     words = min(len(words) for words in candidates)
     for field_format in (PackedPositions(), PackedCharacters()):
         columns = [[field_format.encode(_as_format(c[w], field_format)) for c in candidates] for w in range(words)]
@@ -75,6 +75,16 @@ def test_a_phrase_checked_over_keyed_positions_matches_the_check_one_candidate_a
         decoded = [[field_format.decode_positions(column[k]) for column in columns] for k in range(len(candidates))]
         expected = [k for k, positions in enumerate(decoded) if _in_sequence(positions, slop)]
         assert _in_sequence_packed(keyed, slop).tolist() == expected
+
+
+def _in_sequence(positions: list[list[int]], slop: int) -> bool:
+    """Whether some position of each word follows one of the previous word's by 1..slop."""
+    ends = set(positions[0])
+    for following in positions[1:]:
+        ends = {end + gap for end in ends for gap in range(1, slop + 1)}.intersection(following)
+        if not ends:
+            return False
+    return True
 
 
 def _as_format(spans: list[tuple[int, int, int]], field_format) -> list:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from searchapp.engines.whoosh import codec, index
+from searchapp.engines.whoosh import index
 from searchapp.engines.whoosh import postings as postings_module
 from searchapp.engines.whoosh.postings import RequestPostings, live_docs
 from searchapp.engines.whoosh.archive import Archive
@@ -79,22 +79,11 @@ def test_documents_and_scores_are_whooshs(archive, date_params):
     assert checked > 130  # words, phrases, OR, NOT and prefixes are all scored here
 
 
-def test_segments_of_another_codec_have_their_lengths_read_through_whoosh(archive, monkeypatch):
+def test_without_a_length_array_lengths_are_read_through_whoosh(archive, monkeypatch):
+    """A damaged length column, or a field without one: the scores of Whoosh's own scorer."""
     monkeypatch.setattr(postings_module, "field_length_array", lambda reader, fieldname: None)
     checked = sum(_matches_whoosh(archive, q, {}) for q in _queries(random.Random(6))[:60])
     assert checked > 50
-
-
-def test_indexes_of_the_earlier_codec_are_read_alike(tmp_path_factory, monkeypatch):
-    """Indexes written before SplitBlockCodec have Whoosh's posting blocks (values unpickled
-    with the numbers) and Whoosh's position formats (pickled deltas, before formats.py); the
-    same documents and scores come out of them."""
-    monkeypatch.setattr(index, "SplitBlockCodec", codec.SearchappCodec)
-    monkeypatch.setattr(index, "with_packed_positions", lambda field: field)
-    earlier = _archive(tmp_path_factory)
-    assert _block_readers(earlier) == {"W3LeafMatcher"}
-    checked = sum(_matches_whoosh(earlier, q, {}) for q in _queries(random.Random(5)))
-    assert checked > 130
 
 
 def test_posting_scores_are_whooshs_own_floats(archive):

@@ -25,11 +25,9 @@ import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import accumulate
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.collectors import TimeLimit
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.scoring import BM25FScorer, WeightLengthScorer
@@ -174,34 +172,19 @@ def read_postings(searcher: Searcher, fieldname: str, text) -> list[LeafPostings
 
 
 def _read_all(matcher) -> tuple[list[int], list[float], _Values]:
-    ids: list[int] = []
-    weights: list[float] = []
-    if not isinstance(matcher, W3LeafMatcher):  # e.g. a one-posting term inlined in the term index
-        values = []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            values.append(matcher.value())
-            matcher.next()
-        return ids, weights, _Values([0], [values])
     if isinstance(matcher, SplitBlockMatcher):  # the values are left unread until asked for
         ids, weights, starts, positions = matcher.read_all()
         return ids, weights, _Values(starts, positions, matcher)
-    # Whoosh's own block reader (indexes written before SplitBlockCodec), a block at a time:
-    # ids are stored as gaps, summed here by itertools.accumulate (Whoosh's _read_ids does it
-    # with a Python generator); the values come unpickled with them.
-    starts, blocks = [], []
+    # A term too rare for a block of its own, inlined in the term index (a ListMatcher).
+    ids: list[int] = []
+    weights: list[float] = []
+    values = []
     while matcher.is_active():
-        matcher._read_data()
-        matcher._read_weights()
-        matcher._read_values()
-        starts.append(len(ids))
-        block_ids = matcher._data[0]
-        ids.extend(block_ids if matcher._byteids else accumulate(block_ids))
-        weights.extend(matcher._weights)
-        blocks.append(matcher._values)
-        matcher._next_block()
-    return ids, weights, _Values(starts, blocks)
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    return ids, weights, _Values([0], [values])
 
 
 class _Values:
@@ -313,8 +296,9 @@ class RequestPostings:
         schema = self.searcher.schema
         if phrase.fieldname not in schema:
             return False
-        field_format = schema[phrase.fieldname].format
-        return field_format is not None and field_format.supports("positions")
+        # The title and body store packed positions (formats.py); a phrase in another field
+        # (none of the schema's) is left to Whoosh.
+        return is_packed(schema[phrase.fieldname].format)
 
     def _phrase_matches(self, phrase: wq.Phrase) -> list[_SegmentPhrase]:
         """The documents where the phrase's words stand in order, each next word 1 to `slop`
@@ -467,8 +451,8 @@ class RequestPostings:
         weights = leaf.weights[indexes]
         lengths = self._lengths(leaf, fieldname, leaf.ids[indexes])
         if type(scorer) is not BM25FScorer or lengths is None:
-            # Whoosh's own scorer, a posting at a time (a segment of another codec, a damaged
-            # length column, which Whoosh's scorer fails on, or another weighting).
+            # Whoosh's own scorer, a posting at a time (a missing or damaged length column,
+            # which Whoosh's scorer fails on, or another weighting).
             length = self._length_of(leaf, fieldname)
             return np.array([scorer._score(w, length(doc)) for w, doc in zip(weights.tolist(), leaf.ids[indexes].tolist())],
                             dtype=np.float64)
@@ -520,12 +504,7 @@ class _SegmentPhrase:
             candidates = candidates[~np.isin(candidates, leaves[0].deleted)]
         found = [np.searchsorted(leaf.ids, candidates) for leaf in leaves]  # each word's posting index
         values = [leaf.values.take(indexes.tolist()) for leaf, indexes in zip(leaves, found)]
-        if is_packed(field_format):
-            matched = _in_sequence_packed([keyed_positions(column, field_format) for column in values], slop)
-        else:  # Whoosh's own position formats (indexes built before formats.py)
-            decode = field_format.decoder("positions")
-            matched = np.array([k for k, value in enumerate(zip(*values)) if _in_sequence(list(map(decode, value)), slop)],
-                               dtype=np.int64)
+        matched = _in_sequence_packed([keyed_positions(column, field_format) for column in values], slop)
         return cls(leaves, candidates[matched], [column[matched] for column in found])
 
     def top_level_docs(self) -> np.ndarray:
@@ -546,9 +525,9 @@ def _indexes_of(leaf: LeafPostings, docs: list[int]) -> list[int]:
 
 
 def _in_sequence_packed(keyed: list[np.ndarray], slop: int) -> np.ndarray:
-    """_in_sequence for every candidate at once, over `keyed_positions` of each word: the
-    numbers of the candidates where some position of each word follows one of the previous
-    word's by 1..slop."""
+    """The numbers of the candidates where some position of each word follows one of the
+    previous word's by 1..slop, for every candidate at once, over `keyed_positions` of each
+    word."""
     ends = keyed[0]
     for following in keyed[1:]:
         reachable = ends + 1 if slop == 1 else np.unique(ends[:, None] + np.arange(1, slop + 1))
@@ -566,20 +545,6 @@ def _common(these: np.ndarray, those: np.ndarray) -> np.ndarray:
     at = np.searchsorted(those, these)
     inside = at < len(those)
     return these[inside][those[at[inside]] == these[inside]]
-
-
-def _in_sequence(positions: list[list[int]], slop: int) -> bool:
-    """Whether some position of each word follows one of the previous word's by 1..slop."""
-    ends = positions[0]
-    for following in positions[1:]:
-        if slop == 1:  # a plain phrase: the next position, at C speed
-            reachable = set(map((1).__add__, ends))
-        else:
-            reachable = {end + gap for end in ends for gap in range(1, slop + 1)}
-        ends = reachable.intersection(following)
-        if not ends:
-            return False
-    return True
 
 
 def _is_null(query: wq.Query) -> bool:
