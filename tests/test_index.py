@@ -161,14 +161,11 @@ def _walk(matcher):
         matcher.next()
 
 
-@pytest.mark.parametrize("other", ["W3Codec", "SearchappCodec"])
-def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatch, other):
+def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatch):
     """SplitBlockCodec inlines one-posting terms, caches column lookups while writing and keeps
     a block's values apart; what a reader gets back must be exactly what Whoosh's own codec
-    gives, and what the codec of earlier indexes (SearchappCodec) gives."""
+    gives."""
     from whoosh.codec import whoosh3
-
-    from searchapp.engines.whoosh import codec
 
     common = tmp_path / "common.jsonl"  # 300 articles, so that common words span several blocks
     rng = random.Random(3)
@@ -176,7 +173,7 @@ def test_the_build_codec_writes_the_same_postings_as_whoosh(tmp_path, monkeypatc
     common.write_text("\n".join(json.dumps({"id": f"c{n}", "text": " ".join(rng.choices(words, k=rng.randint(3, 40)))},
                                            ensure_ascii=False) for n in range(300)), encoding="utf-8")
     index.rebuild(tmp_path / "ours", [SEEDS, common], procs=1)
-    monkeypatch.setattr(index, "SplitBlockCodec", getattr(whoosh3, other, None) or getattr(codec, other))
+    monkeypatch.setattr(index, "SplitBlockCodec", whoosh3.W3Codec)
     index.rebuild(tmp_path / "other", [SEEDS, common], procs=1)
 
     ours, theirs = _postings(tmp_path / "ours"), _postings(tmp_path / "other")

@@ -1,4 +1,4 @@
-"""Whoosh's W3 codec, with two fixes that make writing a segment cheaper.
+"""The segment codec of searchapp's indexes: Whoosh's W3 codec with split posting blocks.
 
 Profiling `searchapp reindex` (BENCHMARKS.md) showed most of a segment's terms hold one
 posting (every spelling word, and the rare words of the body), and Whoosh wrote each of them
@@ -8,25 +8,74 @@ calls `W3TermInfo.set_inline`, a method that does not exist (it is `set_inlined`
 default `inlinelimit=1` keeps it switched off. Reading inlined postings works (a
 `ListMatcher`); only the writer side is mended here.
 
-The second: while writing the postings, Whoosh looks up each posting's field length, one
-column read and byte decoding per posting, and for a field without lengths (the spelling
-field) it asks the file system whether the length column exists, once per posting. Here a
-field's lengths are decoded once per segment into a list, and a missing column is remembered
-(a reader at search time gets the same lists: BM25 reads a length per scored document).
+While writing the postings, Whoosh looks up each posting's field length, one column read and
+byte decoding per posting, and for a field without lengths (the spelling field) it asks the
+file system whether the length column exists, once per posting. Here a field's lengths are
+decoded once per segment into a list, and a missing column is remembered (a reader at search
+time gets the same lists: BM25 reads a length per scored document).
 
-`SplitBlockCodec` (new indexes) also stores each posting block's document numbers and weights
-apart from its values (positions and characters): a search reads the numbers and weights of
-every posting of its words (to count, and to score, every match) but the values only of the
-few postings it shows or checks for a phrase. In Whoosh's block the three are one zlib'd pickle,
-and decompressing and unpickling the values was 97 % of reading a block of the body (156 us a
-block, 5 us for the numbers and weights alone; BENCHMARKS.md).
+A posting block keeps its document numbers and weights apart from its values (positions and
+characters): a search reads the numbers and weights of every posting of its words (to count,
+and to score, every match) but the values only of the few postings it shows or checks for a
+phrase. In Whoosh's block the three are one zlib'd pickle, and decompressing and unpickling the
+values was 97 % of reading a block of the body (156 us a block, 5 us for the numbers and
+weights alone; BENCHMARKS.md).
 
-Its field writer also takes a term's whole posting list in one call (`add_term`), which the
+The field writer also takes a term's whole posting list in one call (`add_term`), which the
 term pool of `writer.py` uses: blocks cut from the list by slicing, one-posting terms put
 straight into their inlined term info, the same bytes as posting-by-posting writing.
 
-The codec object is pickled into the index's table of contents, so these classes must stay
-importable under these names for existing indexes to open.
+The codec object is pickled into each segment's entry of the index's table of contents:
+`SplitBlockCodec`'s module, name and attributes are part of the index format
+(index.FORMAT_VERSION), as is the layout below.
+
+The split posting block, on disk
+--------------------------------
+(tests/test_format_pinned.py parses a committed index by this description.) Integers marked
+"!" are big-endian `struct` codes; "pickle 2" and "pickle 5" are pickle protocols.
+
+Finding a term. A segment's files are parts of its compound file `<segment>.seg` (Whoosh's
+CompoundStorage: "!q" the offset and "!i" the length of its directory, a pickle of
+{file name: {"offset", "length", "modified"}}). Its term table `<segment>.trm` (Whoosh's
+`OrderedHashWriter` file, its `extras["fieldmap"]` numbering the fields) maps the key
+"!H" field number + the term's bytes to the term's `W3TermInfo` bytes:
+
+    "!BfIBBfII"  inlined (0 or 1), total weight, document frequency, shortest and longest field
+                 length (one byte each, `length_to_byte`; 0: none), highest weight, first and
+                 last document number
+    inlined 1:   pickle 2 of (ids, weights, values), the term's postings (fewer than
+                 INLINE_LIMIT: no block; Whoosh's `ListMatcher` reads them)
+    inlined 0:   "!q" offset and "!i" length, in bytes, of the term's postings in `<segment>.pst`
+
+A term's postings in `<segment>.pst`, `length` bytes from `offset`:
+
+    b"SaB2"      SPLIT_BLOCK_MAGIC (Whoosh's W3 blocks start b"W3Bl")
+    then a block for each 128 postings (`blocklimit`; the last may hold fewer), in document
+    order, each:
+    "!i"         the block's length in bytes after these four (info + data), negated for the
+                 term's last block: the next block starts 4 + abs(length) bytes further on
+    info         pickle 2 of (count of postings, last document number, highest weight,
+                 compression level, shortest and longest field length byte), as in Whoosh
+    "!I"         the length of the head, in bytes
+    head         pickle 2 of (ids, weights):
+                   ids      a tuple: the first document number, then each one's gap from the
+                            one before
+                   weights  None when every weight is 1.0, one float when all are equal, else
+                            a tuple of floats (float32 values: the writer keeps `array("f")`).
+                            A weight is the term's frequency in the document times the field's
+                            boost (2.0 in the title)
+    values       the rest of the block: pickle 5 of the postings' values, zlib'd at the
+                 compression level (3; stored as is at 0). By the field's format: PackedPositions
+                 (title) and PackedCharacters (body, formats.py) a tuple of bytes, each posting's
+                 occurrences as unsigned 32-bit little-endian integers: its n positions (word
+                 numbers from 0) and, in the body, then its n start and n end characters; a
+                 fixed-size format (Frequency: "!I" each) one bytes object, the values end to
+                 end; Existence (size 0) None
+
+Document numbers are the segment's own, from 0. A search reads a term's whole extent at once
+and, for each block, only its length, info and head (`SplitBlockMatcher.read_all`); a block's
+values are decompressed when one of its postings' positions is first asked for (`_read_values`,
+from the end of the head to the next block).
 """
 
 from __future__ import annotations
@@ -55,14 +104,21 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Terms with fewer postings than this are inlined into the term index.
 INLINE_LIMIT = 2
+SPLIT_BLOCK_MAGIC = b"SaB2"
+VALUES_PICKLE_PROTOCOL = 5
+_HEAD_LENGTH = struct.Struct("!I")
+_BLOCK_LENGTH = struct.Struct("!i")  # whoosh.system.unpack_int: negative for the last block
 
 
-class SearchappCodec(W3Codec):
+class SplitBlockCodec(W3Codec):
+    """Whoosh's W3 codec, writing and reading split posting blocks (the module's docstring),
+    inlining the shortest posting lists and decoding field lengths once per segment."""
+
     def __init__(self, blocklimit: int = 128, compression: int = 3, inlinelimit: int = INLINE_LIMIT):
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
     def postings_writer(self, dbfile, byteids=False):
-        return self._postings_writer_class()(
+        return _SplitBlockPostingsWriter(
             dbfile,
             blocklimit=self._blocklimit,
             byteids=byteids,
@@ -70,14 +126,17 @@ class SearchappCodec(W3Codec):
             inlinelimit=self._inlinelimit,
         )
 
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if terminfo.is_inlined():  # Whoosh's ListMatcher over the term info's postings
+            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+        offset, length = terminfo.extent()
+        return SplitBlockMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+
     def per_document_reader(self, storage, segment):
         return _ColumnCachingPerDocReader(storage, segment)
 
     def field_writer(self, storage, segment):
         return _TermAtATimeFieldWriter(self, storage, segment)
-
-    def _postings_writer_class(self) -> type:
-        return _InliningPostingsWriter
 
 
 class _TermAtATimeFieldWriter(W3FieldWriter):
@@ -98,7 +157,7 @@ class _TermAtATimeFieldWriter(W3FieldWriter):
         self._tindex.add(pack_ushort(self._fieldid) + btext, postwriter.inlined_terminfo_bytes(ids, weights, values, lengths))
 
 
-class _InliningPostingsWriter(W3PostingsWriter):
+class _SplitBlockPostingsWriter(W3PostingsWriter):
     def finish_postings(self):
         if self.written() or len(self) >= self._inlinelimit:
             return super().finish_postings()
@@ -171,37 +230,15 @@ class _InliningPostingsWriter(W3PostingsWriter):
         joined = b"".join(values)
         return tuple(joined[i * size:(i + 1) * size] for i in range(count))
 
-
-class SplitBlockCodec(SearchappCodec):
-    """SearchappCodec whose posting blocks keep the values apart (see the module's docstring)."""
-
-    def _postings_writer_class(self) -> type:
-        return _SplitBlockPostingsWriter
-
-    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
-        if terminfo.is_inlined():
-            return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
-        offset, length = terminfo.extent()
-        return SplitBlockMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
-
-
-SPLIT_BLOCK_MAGIC = b"SaB2"
-VALUES_PICKLE_PROTOCOL = 5
-_HEAD_LENGTH = struct.Struct("!I")
-_BLOCK_LENGTH = struct.Struct("!i")  # whoosh.system.unpack_int: negative for the last block
-
-
-class _SplitBlockPostingsWriter(_InliningPostingsWriter):
     def _write_block(self, last=False):
-        # W3PostingsWriter._write_block, with the data laid out as: the length of the head, the
-        # head (a pickle of the minified ids and weights), then the values' pickle, zlib'd.
+        # W3PostingsWriter._write_block, the data laid out as the module's docstring says.
         if not self._blockcount:
             self._postfile.write(SPLIT_BLOCK_MAGIC)
         self._terminfo.add_block(self)
         head = dumps((self._mini_ids(), self._mini_weights()), 2)
         # Pickle protocol 5, not Whoosh's 2: protocol 2 stores each bytes value as a call to
         # `_codecs.encode`, and unpickling a body block's 128 values took 85 us instead of 6
-        # (BENCHMARKS.md). Blocks written with protocol 2 read as before.
+        # (BENCHMARKS.md).
         values = dumps(self._mini_values(), VALUES_PICKLE_PROTOCOL)
         compression = self._compression
         if compression:

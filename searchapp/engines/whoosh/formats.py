@@ -9,9 +9,9 @@ their start and end characters, each an unsigned 32-bit integer, little-endian: 
 `array.frombytes` and a slice, at C speed. Whoosh has no such format, and the stdlib's `array`
 is the cheapest decoder there is without a compiled dependency.
 
-The schema pickles these classes into the index's table of contents: they must stay importable
-under these names for indexes built with them to open. Indexes built before them keep Whoosh's
-formats and read as before.
+The schema pickles these classes into the index's table of contents: their module, names and
+attributes are part of the index format (index.FORMAT_VERSION), as is the packed value (its
+place in a posting block: codec.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ reindex` on 5,000 articles put half of the build in that commit (BENCHMARKS.md).
 `TermPostingPool` files each posting under its field and term as it arrives (documents come
 in order, so each term's postings are already sorted), and the segment is written term by
 term: the term keys are sorted, not the postings, and a term's postings go to the codec's
-posting writer a block at a time (`codec._InliningPostingsWriter.add_many`). The files are
+posting writer a block at a time (`codec._SplitBlockPostingsWriter.add_many`). The files are
 Whoosh's own: the same codec writes them, and a test checks the postings against Whoosh's
 writer (`tests/test_writer.py`).
 
@@ -197,7 +197,7 @@ def _array(typecode: str, raw: bytes) -> array:
 
 def _add_postings(fieldwriter, btext: bytes, ids, weights, values, lengths) -> None:
     add_term = getattr(fieldwriter, "add_term", None)
-    if add_term is not None:  # searchapp's codecs
+    if add_term is not None:  # searchapp's codec
         add_term(btext, ids, weights, values, lengths)
         return
     fieldwriter.start_term(btext)
