@@ -7,8 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh.formats import Characters, Positions
 
-from searchapp.engines.whoosh.formats import PackedCharacters, PackedPositions, keyed_positions
-from searchapp.engines.whoosh.postings import _in_sequence_packed
+from searchapp.engines.whoosh.formats import (
+    PackedCharacters,
+    PackedPositions,
+    keyed_positions,
+)
+from searchapp.engines.whoosh.phrases import in_sequence_packed
 
 UINT32 = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -66,15 +70,16 @@ def test_the_formats_index_text_as_whooshs_do():
 @given(st.lists(st.lists(occurrences(last_position=12), min_size=1, max_size=3), min_size=1, max_size=12),
        st.integers(1, 3))
 def test_a_phrase_checked_over_keyed_positions_matches_the_check_one_candidate_at_a_time(candidates, slop):
-    """_in_sequence_packed over keyed_positions finds the candidates that the plain check of
-    each one's decoded positions (`_in_sequence`, here) finds, for both packed formats."""
+    """phrases.in_sequence_packed over keyed_positions finds the candidates that the plain
+    check of each one's decoded positions (`_in_sequence`, here) finds, for both packed
+    formats."""
     words = min(len(words) for words in candidates)
     for field_format in (PackedPositions(), PackedCharacters()):
         columns = [[field_format.encode(_as_format(c[w], field_format)) for c in candidates] for w in range(words)]
         keyed = [keyed_positions(column, field_format) for column in columns]
         decoded = [[field_format.decode_positions(column[k]) for column in columns] for k in range(len(candidates))]
         expected = [k for k, positions in enumerate(decoded) if _in_sequence(positions, slop)]
-        assert _in_sequence_packed(keyed, slop).tolist() == expected
+        assert in_sequence_packed(keyed, slop).tolist() == expected
 
 
 def _in_sequence(positions: list[list[int]], slop: int) -> bool:

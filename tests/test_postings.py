@@ -1,5 +1,6 @@
-"""postings.py against Whoosh itself: the same matching documents and the same scores, on an
-index of two segments with deleted articles, for every kind of query the search builds."""
+"""postings.py (and the modules it ties together) against Whoosh itself: the same matching
+documents and the same scores, on an index of two segments with deleted articles, for every
+kind of query the search builds."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 from whoosh import query as wq
 
 from searchapp.engines.whoosh import index
-from searchapp.engines.whoosh import postings as postings_module
-from searchapp.engines.whoosh.postings import RequestPostings, live_docs
+from searchapp.engines.whoosh import scores as scores_module
 from searchapp.engines.whoosh.archive import Archive
+from searchapp.engines.whoosh.docsets import live_docs
+from searchapp.engines.whoosh.postings import RequestPostings
 from searchapp.engines.whoosh.queries import date_filter
 from searchapp.engines.whoosh.searching import Search
 from searchapp.engines.whoosh.workarounds import filtered_by
@@ -81,13 +83,13 @@ def test_documents_and_scores_are_whooshs(archive, date_params):
 
 def test_without_a_length_array_lengths_are_read_through_whoosh(archive, monkeypatch):
     """A damaged length column, or a field without one: the scores of Whoosh's own scorer."""
-    monkeypatch.setattr(postings_module, "field_length_array", lambda reader, fieldname: None)
+    monkeypatch.setattr(scores_module, "field_length_array", lambda reader, fieldname: None)
     checked = sum(_matches_whoosh(archive, q, {}) for q in _queries(random.Random(6))[:60])
     assert checked > 50
 
 
 def test_posting_scores_are_whooshs_own_floats(archive):
-    """The BM25 inlined in postings.py gives exactly the floats of Whoosh's scorer."""
+    """The BM25 over arrays of scores.py gives exactly the floats of Whoosh's scorer."""
     compared = 0
     with archive.searcher() as searcher:
         postings = RequestPostings(searcher, lambda: live_docs(searcher))
@@ -96,7 +98,7 @@ def test_posting_scores_are_whooshs_own_floats(archive):
             for leaf in postings.postings(fieldname, text):
                 indexes = list(range(0, len(leaf.ids), 2))
                 scorer = postings._scorer(leaf.searcher, fieldname, text)
-                length = postings._length_of(leaf, fieldname)
+                length = scores_module.length_of(leaf, fieldname)
                 expected = [scorer._score(float(leaf.weights[i]), length(int(leaf.ids[i]))) for i in indexes]
                 got = postings._posting_scores(leaf, fieldname, text, np.array(indexes, dtype=np.int64))
                 assert got.tolist() == expected, (fieldname, text)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from searchapp import romanian
 from searchapp.engines.whoosh import index, spelling
 from searchapp.errors import BadParameter, NotFound, QueryTooLong
-from searchapp.engines.whoosh.postings import Scores
+from searchapp.engines.whoosh.scores import Scores
 from searchapp.engines.whoosh.archive import Archive
 from searchapp.params import parse_params
 from searchapp.sources import ReadReport, read_articles

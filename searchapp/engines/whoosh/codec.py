@@ -347,7 +347,7 @@ def field_lengths(reader, fieldname: str) -> list | None:
     """Every document's length of `fieldname` in one segment (as `doc_field_length` gives
     them, indexed by the segment's document number), when the segment was written with this
     codec; else None. Scoring a posting list reads one length per posting, and Whoosh's
-    path to it is four calls deep (postings.py)."""
+    path to it is four calls deep (scores.py)."""
     perdoc = getattr(reader, "_perdoc", None)
     if not isinstance(perdoc, _ColumnCachingPerDocReader):
         return None
@@ -356,7 +356,7 @@ def field_lengths(reader, fieldname: str) -> list | None:
 
 def field_length_array(reader, fieldname: str) -> np.ndarray | None:
     """`field_lengths` as an array of floats (NaN where a length is missing), made once per
-    segment, for scoring whole posting arrays (postings.py)."""
+    segment, for scoring whole posting arrays (scores.py)."""
     perdoc = getattr(reader, "_perdoc", None)
     lengths = field_lengths(reader, fieldname)
     if lengths is None:

@@ -118,7 +118,7 @@ def is_packed(field_format) -> bool:
 def keyed_positions(values: list[bytes], field_format) -> np.ndarray:
     """The positions of many packed posting values at once, as one increasing array of keys:
     the value's number in the high 32 bits, the position in the low ones (a phrase checks all
-    its candidates with a few array operations, postings.py)."""
+    its candidates with a few array operations, phrases.py)."""
     if not values:
         return np.zeros(0, dtype=np.int64)
     share = 3 if isinstance(field_format, PackedCharacters) else 1  # integers per occurrence

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import numpy as np
 from whoosh.searching import Searcher
 
-from .postings import DocSet, live_docs
+from .docsets import DocSet, live_docs
 
 class SearcherData:
     """Per-searcher data that no request should recompute: each document's month and source,
