@@ -4,7 +4,7 @@ codec.py's docstring writes the split posting block down byte by byte. This test
 committed index's bytes by that description alone (struct, pickle and zlib here, not the
 codec), searches the index through the current code, and rebuilds it from its articles to check
 that the current writer writes the same postings. When the layout changes, these fail: raise
-index.FORMAT_VERSION and regenerate the folder (its README), on purpose.
+store.FORMAT_VERSION and regenerate the folder (its README), on purpose.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.filedb.structfile import BufferFile
 
-from searchapp.engines.whoosh import index
+from searchapp.engines.whoosh import index, store
 from searchapp.engines.whoosh.archive import Archive
 from searchapp.params import parse_params
 
@@ -139,8 +139,8 @@ def bodies() -> list[str]:
 
 
 def test_the_committed_index_is_of_the_current_format_version():
-    assert (GENERATION / index.FORMAT_FILE).read_text(encoding="ascii") == f"{index.FORMAT_VERSION}\n"
-    assert index.FORMAT_VERSION == 3, "a new format version: regenerate tests/data/pinned-index (README)"
+    assert (GENERATION / store.FORMAT_FILE).read_text(encoding="ascii") == f"{store.FORMAT_VERSION}\n"
+    assert store.FORMAT_VERSION == 3, "a new format version: regenerate tests/data/pinned-index (README)"
     assert sum(f.stat().st_size for f in GENERATION.iterdir()) < 40_000
 
 
@@ -198,7 +198,7 @@ def test_the_current_writer_writes_the_committed_postings(tmp_path, committed):
     """The same articles, indexed now: the same terms, term statistics and block contents (the
     compressed bytes aside: another zlib may compress differently)."""
     index.rebuild(tmp_path / "ix", [ARTICLES], procs=1)
-    rebuilt = TermTable(segment_files(index.current_generation(tmp_path / "ix")))
+    rebuilt = TermTable(segment_files(store.current_generation(tmp_path / "ix")))
     assert sorted(rebuilt.terms()) == sorted(committed.terms())
     for fieldname, text in committed.terms():
         theirs, ours = committed.term(fieldname, text), rebuilt.term(fieldname, text)
@@ -213,7 +213,7 @@ def archive(tmp_path) -> Archive:
     """The committed generation, copied into an index folder of its own."""
     folder = tmp_path / "ix"
     shutil.copytree(GENERATION, folder / GENERATION.name)
-    (folder / index.CURRENT).symlink_to(GENERATION.name)
+    (folder / store.CURRENT).symlink_to(GENERATION.name)
     return Archive(folder)
 
 

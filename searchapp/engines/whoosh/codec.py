@@ -27,7 +27,7 @@ straight into their inlined term info, the same bytes as posting-by-posting writ
 
 The codec object is pickled into each segment's entry of the index's table of contents:
 `SplitBlockCodec`'s module, name and attributes are part of the index format
-(index.FORMAT_VERSION), as is the layout below.
+(store.FORMAT_VERSION), as is the layout below.
 
 The split posting block, on disk
 --------------------------------

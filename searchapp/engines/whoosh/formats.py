@@ -10,7 +10,7 @@ their start and end characters, each an unsigned 32-bit integer, little-endian: 
 is the cheapest decoder there is without a compiled dependency.
 
 The schema pickles these classes into the index's table of contents: their module, names and
-attributes are part of the index format (index.FORMAT_VERSION), as is the packed value (its
+attributes are part of the index format (store.FORMAT_VERSION), as is the packed value (its
 place in a posting block: codec.py).
 """
 
