@@ -36,8 +36,8 @@ import pytest
 
 from searchapp import writes
 from searchapp.engines.whoosh import index, store
-from searchapp.errors import IndexMissing, IndexUnreadable, NotFound
 from searchapp.engines.whoosh.archive import Archive
+from searchapp.errors import IndexMissing, IndexUnreadable, NotFound
 from searchapp.params import parse_params
 from searchapp.web import create_app
 

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from searchapp.engines.whoosh import index
-from searchapp.engines.whoosh import store
-from searchapp.errors import IndexLocked, IndexMissing, IndexUnreadable, SourceError
+from searchapp.engines.whoosh import index, schema, store
 from searchapp.engines.whoosh.archive import Archive
+from searchapp.errors import IndexLocked, IndexMissing, IndexUnreadable, SourceError
 from searchapp.params import parse_params
 
 from .conftest import SEEDS
@@ -189,7 +188,7 @@ def test_packed_positions_index_what_whooshs_formats_index(tmp_path, monkeypatch
     """The title and body store positions (and characters) packed (formats.py); decoded, they
     are what Whoosh's own Positions and Characters store, posting for posting."""
     index.rebuild(tmp_path / "ours", [SEEDS], procs=1)
-    monkeypatch.setattr(index, "with_packed_positions", lambda field: field)
+    monkeypatch.setattr(schema, "with_packed_positions", lambda field: field)
     index.rebuild(tmp_path / "whooshs", [SEEDS], procs=1)
 
     ours, theirs = _decoded_positions(tmp_path / "ours"), _decoded_positions(tmp_path / "whooshs")
@@ -218,8 +217,8 @@ def test_an_index_of_another_format_names_the_fix(tmp_path, runner):
     """An index written by another searchapp version (here: its format file says so) is never
     read half-way: one clear error, 503 on the web, one line from the CLI."""
     from searchapp.cli import main
-    from searchapp.errors import IndexOutdated
     from searchapp.engines.whoosh.archive import Archive
+    from searchapp.errors import IndexOutdated
     from searchapp.params import parse_params
     from searchapp.web import create_app
 

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from searchapp import written_forms
-from searchapp.engines.whoosh import index
-from searchapp.engines.whoosh import store
+from searchapp.engines.whoosh import index, store
 from searchapp.suggest import suggest
 from searchapp.web import create_app
 from searchapp.written_forms import FormCounter, WrittenForms, document_forms

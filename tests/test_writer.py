@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from whoosh.analysis import CompositeAnalyzer
 
-from searchapp.engines.whoosh import index
-from searchapp.engines.whoosh import schema, store
+from searchapp.engines.whoosh import index, schema, store
 from searchapp.engines.whoosh.writer import MpSegmentWriter, TermPostingPool
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -31,8 +31,10 @@ Searching
 
 Reading postings (private names: see each module's docstring)
 10. Listing a query's documents through the matcher tree, and scoring them a posting at a time,
-    dominated a request: postings.py reads the posting blocks directly
-    (`W3LeafMatcher`'s block reader, `BM25FScorer._score`'s arithmetic over arrays).
+    dominated a request: postings.py reads the posting blocks directly (posting_blocks.py,
+    through the block reader's internals), keeps document sets as numpy masks (docsets.py),
+    checks phrases on packed positions (phrases.py) and scores with `BM25FScorer._score`'s
+    arithmetic over arrays (scores.py).
 11. `StemFilter`'s LFU cache cost as much as the stemmer: analysis.py calls `StemFilter._stem`
     behind its own per-word memo (`CachedAnalyzer`).
 
