@@ -6,7 +6,7 @@ import html
 
 from whoosh.analysis import Token
 from whoosh.highlight import (
-    FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter, WholeFragmenter, highlight, top_fragments,
+    FIRST, BasicFragmentScorer, Fragment, HtmlFormatter, PinpointFragmenter, WholeFragmenter, highlight, top_fragments,
 )
 
 class MarkFormatter(HtmlFormatter):
@@ -45,7 +45,22 @@ def pinpoint_snippet(text: str, spans: list[tuple[int, int]], chars: int, top: i
     tokens = [Token(text=text[s:e], startchar=s, endchar=e, matched=True) for s, e in sorted(longest.items())]
     fragmenter = PinpointFragmenter(maxchars=chars, surround=60, autotrim=True, charlimit=None)
     fragments = top_fragments(fragmenter.fragment_matches(text, tokens), top, BasicFragmentScorer(), FIRST)
-    return MarkFormatter().format(fragments) or None
+    return MarkFormatter().format(without_overlaps(fragments)) or None
+
+
+def without_overlaps(fragments: list[Fragment]) -> list[Fragment]:
+    """Fragments in text order, those that overlap or touch joined into one: Whoosh's top
+    fragments around two nearby matches share text, which a snippet showed twice ("... așteptat
+    pe … așteptat pe soldați ..."; workarounds.py)."""
+    joined: list[Fragment] = []
+    for fragment in sorted(fragments, key=lambda f: f.startchar):
+        last = joined[-1] if joined else None
+        if last is not None and fragment.startchar <= last.endchar:
+            joined[-1] = Fragment(last.text, last.matches + [m for m in fragment.matches if m not in last.matches],
+                                  last.startchar, max(last.endchar, fragment.endchar))
+        else:
+            joined.append(fragment)
+    return joined
 
 
 def marked_title(title: str, words: frozenset[str], analyzer) -> str:

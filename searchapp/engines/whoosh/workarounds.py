@@ -28,28 +28,31 @@ Searching
 9. The highlighter re-analyses every hit's whole text, and `groupedby` facets do Python work per
    match: snippets come from stored character positions (snippets.py) and facet counts from
    document sets (searcher_data.py, postings.py).
+10. `top_fragments` can pick two fragments around nearby matches that share text, and the
+    formatter prints both, so a snippet repeated words: they are joined (snippets.py,
+    `without_overlaps`).
 
 Reading postings (private names: see each module's docstring)
-10. Listing a query's documents through the matcher tree, and scoring them a posting at a time,
+11. Listing a query's documents through the matcher tree, and scoring them a posting at a time,
     dominated a request: postings.py reads the posting blocks directly (posting_blocks.py,
     through the block reader's internals), keeps document sets as numpy masks (docsets.py),
     checks phrases on packed positions (phrases.py) and scores with `BM25FScorer._score`'s
     arithmetic over arrays (scores.py).
-11. `StemFilter`'s LFU cache cost as much as the stemmer: analysis.py calls `StemFilter._stem`
+12. `StemFilter`'s LFU cache cost as much as the stemmer: analysis.py calls `StemFilter._stem`
     behind its own per-word memo (`CachedAnalyzer`).
 
 Writing
-12. In 2.7.5 the W3 codec's inlined postings path is broken and field lengths are looked up a
+13. In 2.7.5 the W3 codec's inlined postings path is broken and field lengths are looked up a
     posting at a time: codec.py (`SplitBlockCodec`) writes blocks its own way through
     `_write_block`, `_mini_ids`, `_mini_weights` and the postings writer's private state.
-13. `SegmentWriter`'s `PostingPool` sorts every posting as a 5-tuple: writer.py gathers a
+14. `SegmentWriter`'s `PostingPool` sorts every posting as a 5-tuple: writer.py gathers a
     segment's postings by term (`TermPostingPool`), and its `MpWriter` workers use it too.
-14. `MpWriter.cancel()` never reaches its worker processes (it flags the parent's copy of each):
+15. `MpWriter.cancel()` never reaches its worker processes (it flags the parent's copy of each):
     index.py terminates them (`_stop_workers`).
-15. Forked writer workers inherit the parent's `flock`; after `kill -9` they kept the index
+16. Forked writer workers inherit the parent's `flock`; after `kill -9` they kept the index
     locked forever: index.py releases the lock in each child and has the kernel end it with its
     parent (`_release_writer_lock_in_child`).
-16. `open_dir` leaves the file it failed to parse open (a ResourceWarning): index.py silences
+17. `open_dir` leaves the file it failed to parse open (a ResourceWarning): index.py silences
     that warning and collects the file before raising `IndexUnreadable`.
 """
 
