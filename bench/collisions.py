@@ -39,13 +39,14 @@ CEDILLA = str.maketrans({"ş": "ș", "ţ": "ț", "Ş": "Ș", "Ţ": "Ț"})
 
 def collision_queries(archive: Archive, limit: int) -> dict[str, list[dict]]:
     """The two query sets, from the `exact` field's readings (needs this version's index)."""
-    from searchapp.engines.whoosh import analysis, readings
+    from searchapp import romanian
+    from searchapp.engines.whoosh import readings
 
     with archive.searcher() as searcher:
         reader = searcher.reader()
         spellings: dict[str, set[str]] = {}
         for term in reader.lexicon("exact"):
-            key, _, form = term.decode("utf-8").partition(analysis.FORM_SEPARATOR)
+            key, _, form = term.decode("utf-8").partition(romanian.FORM_SEPARATOR)
             spellings.setdefault(key, set()).add(form.lower())
         diacritics, names = [], []
         for key, lowers in spellings.items():

@@ -77,7 +77,7 @@ class _TempDir:
 
 def _snowball_stem(word: str) -> str:
     # Module-level so that Whoosh can pickle the analyzer into the index.
-    from searchapp.engines.whoosh.analysis import stem
+    from searchapp.romanian import stem
 
     return stem(word)
 
@@ -126,7 +126,7 @@ class WhooshPlain(Engine, _TempDir):
 
 
 def _stemmed_text(text: str) -> str:
-    from searchapp.engines.whoosh.analysis import normalize, stem
+    from searchapp.romanian import normalize, stem
 
     return " ".join(stem(w) for w in WORD.findall(normalize(text)))
 

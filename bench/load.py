@@ -90,7 +90,7 @@ def corpus_records(corpus: Path, limit: int | None):
 def request_mix(corpus: Path, limit: int | None, size: int = 600) -> list[str]:
     from unidecode import unidecode
 
-    from searchapp.engines.whoosh.analysis import is_stop_word
+    from searchapp.romanian import is_stop_word
 
     rng = random.Random(SEED)
     records = [r for r in corpus_records(corpus, limit) if r.get("title")]

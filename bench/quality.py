@@ -46,6 +46,7 @@ from ir_measures import R, RR, nDCG  # noqa: E402
 from bench import engines as E  # noqa: E402
 from bench.invariance import invariance_report, news_slice  # noqa: E402
 from searchapp import config  # noqa: E402
+from searchapp import romanian  # noqa: E402
 from searchapp.engines.whoosh import analysis  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -102,13 +103,13 @@ def load_xquad(corpus: Path, seed: int, max_queries: int | None = None) -> Test:
 def title_words(title: str) -> list[str]:
     """Candidate query words of a title: letters only, 3+ characters, not stop words, distinct."""
     seen, words = set(), []
-    for word in analysis.words(title):
+    for word in romanian.words(title):
         clean = word.replace("\u00ad", "").lower()
-        if len(clean) < 3 or not clean.isalpha() or analysis.is_stop_word(clean):
+        if len(clean) < 3 or not clean.isalpha() or romanian.is_stop_word(clean):
             continue
-        if analysis.fold(clean) in seen:
+        if romanian.fold(clean) in seen:
             continue
-        seen.add(analysis.fold(clean))
+        seen.add(romanian.fold(clean))
         words.append(clean)
     return words
 
@@ -125,7 +126,7 @@ def load_news(corpus: Path, size: int, targets: int, seed: int, words: int = 3, 
         query = " ".join(pool[i] for i in picked)
         qid = "n-" + d["id"]
         with_dia[qid] = query
-        without[qid] = analysis.fold(query)
+        without[qid] = romanian.fold(query)
         cedilla[qid] = query.replace("ș", "ş").replace("ț", "ţ")
         qrels[qid] = {d["id"]: 1}
     queries = {"with": with_dia, "without": without}

@@ -94,23 +94,23 @@ def main() -> None:
     print(f"{len(words):,} distinct words in {args.vocabulary / 'voc.txt'}; "
           f"{sum(romanian.writes_diacritics(w) for w in words):,} with diacritics")
 
-    folded = [analysis.fold(analysis.normalize(w)) for w in words]
-    rows = [(w, f, ours, analysis.stem(f)) for w, (f, ours) in zip(words, lucene(folded))]
+    folded = [romanian.fold(romanian.normalize(w)) for w in words]
+    rows = [(w, f, ours, romanian.stem(f)) for w, (f, ours) in zip(words, lucene(folded))]
     compare("folded (unidecode), Lucene vs PyStemmer", rows, args.examples)
 
-    lucene_chain = lucene([analysis.normalize(w) for w in words], fold=True)
-    rows = [(w, f"{lf}|{wf}", ours, analysis.stem(wf))
+    lucene_chain = lucene([romanian.normalize(w) for w in words], fold=True)
+    rows = [(w, f"{lf}|{wf}", ours, romanian.stem(wf))
             for w, wf, (lf, ours) in zip(words, folded, lucene_chain)]
     compare("folded, each chain's own folding (ASCIIFolding+Lucene vs unidecode+PyStemmer)", rows, args.examples)
     folding = sum(row[1].split("|")[0] != row[1].split("|")[1] for row in rows)
     print(f"  (the two foldings differ on {folding:,} words)")
 
-    unfolded = [analysis.normalize(w) for w in words]
+    unfolded = [romanian.normalize(w) for w in words]
     lucene_unfolded = lucene(unfolded)
-    rows = [(w, u, ours, analysis.stem(u)) for w, (u, ours) in zip(words, lucene_unfolded)]
+    rows = [(w, u, ours, romanian.stem(u)) for w, (u, ours) in zip(words, lucene_unfolded)]
     compare("unfolded (ș/ț), Lucene vs PyStemmer", rows, args.examples)
     cedilla = [u.translate(TO_CEDILLA) for u in unfolded]
-    rows = [(w, c, ours.translate(analysis.CEDILLA_TO_COMMA), analysis.stem(u))
+    rows = [(w, c, ours.translate(romanian.CEDILLA_TO_COMMA), romanian.stem(u))
             for w, u, (c, ours) in zip(words, unfolded, lucene(cedilla))]
     compare("unfolded, ș/ț given to Lucene as ş/ţ (the exact field), Lucene vs PyStemmer", rows, args.examples)
     rows = [(w, u, ours, reference[w]) for w, (u, ours) in zip(words, lucene_unfolded) if u == w]
@@ -157,7 +157,7 @@ def compare_chains(corpus: Path, count: int, examples: int) -> None:
             ours = {"body": [t["text"] for t in fields["body"]["index"][-1]],
                     "exact": [t["text"] for t in fields["exact"]["index"][-1]]}
             theirs = {"body": analysis.match_terms(text),
-                      "exact": [t.text.split(analysis.FORM_SEPARATOR, 1)[1].lower() for t in exact(text)]}
+                      "exact": [t.text.split(romanian.FORM_SEPARATOR, 1)[1].lower() for t in exact(text)]}
             for field, result in results.items():
                 result[0] += ours[field] == theirs[field]
                 result[1] += len(theirs[field])

@@ -96,7 +96,7 @@ def write_slices(articles: list[dict], sizes: list[int], folder: Path) -> dict[i
 def query_mix(articles: list[dict], per_kind: int, seed: int = SEED, kinds=QUERY_KINDS) -> list[dict]:
     """Seeded queries from titles: one word, 2-3 words, a quoted phrase, 2 words folded (and, when
     asked for, a question of words from two titles, or a title word with a letter dropped)."""
-    from searchapp.engines.whoosh.analysis import fold, is_stop_word, words
+    from searchapp.romanian import fold, is_stop_word, words
 
     rng = random.Random(seed)
     titles = [a["title"] for a in articles if a["title"]]

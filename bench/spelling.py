@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from searchapp.engines.whoosh import analysis, spelling  # noqa: E402
+from searchapp import romanian  # noqa: E402
+from searchapp.engines.whoosh import spelling  # noqa: E402
 from searchapp.engines.whoosh.archive import Archive  # noqa: E402
 
 LETTERS = string.ascii_lowercase
@@ -57,7 +58,7 @@ def sample_words(searcher, count: int, min_articles: int, rng: random.Random) ->
     reader = searcher.reader()
     words = [w.decode("utf-8") for w in reader.lexicon("spell_body")]
     known = [w for w in words if w.isalpha() and len(w) >= 3
-             and searcher.doc_frequency("body", analysis.stem(w)) >= min_articles]
+             and searcher.doc_frequency("body", romanian.stem(w)) >= min_articles]
     rng.shuffle(known)
     return known[:count]
 
@@ -89,7 +90,7 @@ def measure_real(searcher, count: int, rng: random.Random) -> None:
     for typed, meant in pairs:
         found = spelling.correction(searcher, typed)
         outcome = ("right" if found == meant else "none" if found is None
-                   else "same stem" if analysis.stem(found) == analysis.stem(meant) else "wrong")
+                   else "same stem" if romanian.stem(found) == romanian.stem(meant) else "wrong")
         counts[outcome] += 1
         if len(sample) < 40:
             sample.append(f"{typed} -> {found or '-'} (meant: {meant}, {outcome})")
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
                 band = "3-5" if len(word) <= 5 else "6+"
                 found = spelling.closest_word(searcher, typed, edits=rule)
                 outcome = ("right" if found == word else "none" if found is None
-                           else "same stem" if analysis.stem(found) == analysis.stem(word) else "wrong")
+                           else "same stem" if romanian.stem(found) == romanian.stem(word) else "wrong")
                 counts[typos, band, outcome] += 1
                 counts[typos, band, "all"] += 1
             for typos in (1, 2):

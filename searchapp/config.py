@@ -113,11 +113,11 @@ class Settings(Mapping):
     @contextmanager
     def active(self) -> Iterator[Settings]:
         """These settings for `setting()` in this context until the block ends."""
-        token = _ACTIVE.set(self)
+        token = push(self)
         try:
             yield self
         finally:
-            _ACTIVE.reset(token)
+            pop(token)
 
     def __getitem__(self, name: str):
         return self._values[name]

@@ -19,11 +19,11 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 from .config import setting
+from .messages import count_phrase, format_int, format_seconds, notice_sentences  # noqa: F401 (pages' names for them)
 from .params import UNDATED, SearchParams
 from .results import Article, Hit, SearchResult
 from .romanian import replace_word
 from .timeline import Timeline, timeline_of
-from .messages import count_phrase, format_int, format_seconds, notice_sentences  # noqa: F401 (pages' names for them)
 
 MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
           "septembrie", "octombrie", "noiembrie", "decembrie")

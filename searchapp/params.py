@@ -15,6 +15,7 @@ SORTS = ("relevance", "newest", "oldest")
 UNDATED = "none"  # the year (and facet value) of the articles without a date
 DEFAULT_PER_PAGE = 10
 
+
 @dataclass(frozen=True)
 class SearchParams:
     q: str = ""

@@ -9,6 +9,7 @@ from .messages import notice_text
 from .params import SearchParams
 from .romanian import replace_word
 
+
 @dataclass(frozen=True)
 class OtherReading:
     """A query word that the corpus also writes as another word: the link the page offers."""

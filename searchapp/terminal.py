@@ -7,9 +7,9 @@ import re
 
 import click
 
+from .messages import count_phrase, format_decimal, format_int, format_seconds, notice_text
 from .results import SearchResult
 from .writes import WriteSummary
-from .messages import count_phrase, format_decimal, format_int, format_seconds, notice_text
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 

@@ -12,7 +12,18 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from . import advanced, messages, openapi, suggest

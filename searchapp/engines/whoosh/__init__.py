@@ -13,7 +13,8 @@ from pathlib import Path
 from ...config import Settings
 from ...params import SearchParams
 from ...results import Article, SearchResult
-from . import index as index_module, store
+from . import index as index_module
+from . import store
 from .archive import Archive
 
 

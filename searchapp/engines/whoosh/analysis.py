@@ -32,10 +32,11 @@ from operator import is_not
 
 from whoosh.analysis import CompositeAnalyzer, Filter, LowercaseFilter, StemFilter, Token, Tokenizer
 
-from ...romanian import (  # noqa: F401 (the analyzers' rules, also used through this module)
-    _WORDS_AND_GAPS, FORM_SEPARATOR, THOUSANDS, WORD_PATTERN, _fold_word, _normal_word, fold, form_key, form_term, is_stop_word,
-    normalize, normalize_case_kept, stem, stop_words, words,
+from ...romanian import (
+    _WORDS_AND_GAPS, THOUSANDS, WORD_PATTERN, _fold_word, _normal_word, form_term, normalize, normalize_case_kept,
+    stem, stop_words, words,
 )
+
 
 class RomanianTokenizer(Tokenizer):
     """Unicode words with Romanian separators; numbers with thousands dots joined."""

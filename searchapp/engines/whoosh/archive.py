@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from whoosh import qparser, query as wq
+from whoosh import qparser
+from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from ... import written_forms
@@ -20,12 +21,12 @@ from ...params import SearchParams, clean_text
 from ...query import OPERATORS_PATTERN, normalize_query
 from ...results import Article, Hit, SearchResult, article_url
 from . import marks
-from .store import current_generation, open_index
 from .postings import RequestPostings
 from .queries import bounded_prefixes, exact_only_ranks, exact_words_as_tiers, make_parser, weighting
 from .searcher_data import SearcherData
 from .searching import Search
 from .snippets import MarkFormatter
+from .store import current_generation, open_index
 from .workarounds import raised_reading_index_files
 
 

@@ -24,8 +24,15 @@ from ...writes import Progress, WriteSummary, check_size, fault_point
 from .codec import SplitBlockCodec
 from .schema import article_document, build_schema
 from .store import (
-    FORMAT_FILE, FORMAT_VERSION, current_generation, fsync_generation, new_generation_dir, open_index,
-    remove_abandoned_generations, switch_current, writer_lock,
+    FORMAT_FILE,
+    FORMAT_VERSION,
+    current_generation,
+    fsync_generation,
+    new_generation_dir,
+    open_index,
+    remove_abandoned_generations,
+    switch_current,
+    writer_lock,
 )
 from .writer import segment_writer
 

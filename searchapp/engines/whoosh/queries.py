@@ -7,7 +7,8 @@ import math
 import re
 from collections.abc import Iterator
 
-from whoosh import qparser, query as wq
+from whoosh import qparser
+from whoosh import query as wq
 from whoosh.qparser import plugins
 from whoosh.scoring import BM25F
 from whoosh.sorting import FieldFacet, MultiFacet

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ... import romanian
 from ...config import setting
 from ...results import OtherReading
-from ... import romanian
 
 EXACT_FIELD = "exact"
 

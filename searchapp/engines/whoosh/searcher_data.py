@@ -19,6 +19,7 @@ from whoosh.searching import Searcher
 
 from .docsets import DocSet, live_docs
 
+
 class SearcherData:
     """Per-searcher data that no request should recompute: each document's month and source,
     the documents in date order."""

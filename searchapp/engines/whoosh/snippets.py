@@ -6,8 +6,16 @@ import html
 
 from whoosh.analysis import Token
 from whoosh.highlight import (
-    FIRST, BasicFragmentScorer, Fragment, HtmlFormatter, PinpointFragmenter, WholeFragmenter, highlight, top_fragments,
+    FIRST,
+    BasicFragmentScorer,
+    Fragment,
+    HtmlFormatter,
+    PinpointFragmenter,
+    WholeFragmenter,
+    highlight,
+    top_fragments,
 )
+
 
 class MarkFormatter(HtmlFormatter):
     """`<mark>word</mark>`, with the text around it HTML-escaped (by HtmlFormatter)."""

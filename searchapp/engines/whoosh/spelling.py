@@ -29,8 +29,8 @@ from whoosh.searching import Searcher
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from ... import romanian
-from . import analysis
 from ...config import setting
+from . import analysis
 
 SAME_FIRST_LETTERS = 1  # most misspellings keep the first letter, and it narrows the search
 
