@@ -39,6 +39,10 @@ def test_the_wheel_installs_into_a_fresh_venv_and_serves_a_search_page(tmp_path)
 import searchapp, sys
 from searchapp.web import create_app
 assert "site-packages" in searchapp.__file__, searchapp.__file__
+from importlib.resources import files
+from searchapp.engines.whoosh import synonyms
+assert synonyms.CURATED.is_file() and len(synonyms.current().groups) >= 40, synonyms.CURATED
+assert files("searchapp.engines.solr").joinpath("configset/schema.xml").is_file()
 client = create_app({{"INDEX_DIR": {str(index_dir)!r}}}).test_client()
 for url in ("/?q=soldati", "/static/style.css", "/static/suggest.js", "/cautare-avansata", "/nicaieri"):
     response = client.get(url)
