@@ -49,6 +49,31 @@ def format_decimal(number: float, places: int = 1) -> str:
     return f"{number:.{places}f}".replace(".", ",")
 
 
+# --- dates -----------------------------------------------------------------------------------
+
+MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
+          "septembrie", "octombrie", "noiembrie", "decembrie")
+
+
+def format_date(iso: str | None) -> str:
+    """`9 ianuarie 2026` from `2026-01-09`; `fără dată` for undated articles."""
+    if not iso:
+        return "fără dată"
+    year, month, day = iso.split("-")
+    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+
+
+def format_month(value: str, with_year: bool = True) -> str:
+    year, month = value.split("-")
+    name = MONTHS[int(month) - 1]
+    return f"{name} {year}" if with_year else name
+
+
+def format_short_date(iso: str) -> str:
+    year, month, day = iso.split("-")
+    return f"{day}.{month}.{year}"
+
+
 # --- notices: how the query was searched -----------------------------------------------------
 
 _NOTICES = {
@@ -65,12 +90,16 @@ def notice_text(notice: Notice) -> str:
     return _NOTICES[notice.code].format(*notice.values)
 
 
+RELAXED_SENTENCE = ("Niciun articol nu conține toate cuvintele căutate; "
+                    "sunt afișate articolele care conțin cele mai multe dintre ele.")
+RELAXED_SHORT = "niciun articol nu conține toate cuvintele; ordonate după câte conțin"
+
+
 def notice_sentences(result: SearchResult) -> list[str]:
     """Everything a results page says about how the query was searched, as sentences."""
     sentences = []
     if result.relaxed:
-        sentences.append("Niciun articol nu conține toate cuvintele căutate; "
-                         "sunt afișate articolele care conțin cele mai multe dintre ele.")
+        sentences.append(RELAXED_SENTENCE)
     if result.partial:
         sentences.append("Căutarea a durat prea mult și a fost oprită: rezultatele pot fi incomplete.")
     for expansion in result.expanded:

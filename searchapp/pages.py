@@ -19,38 +19,15 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 from .config import setting
-from .messages import count_phrase, format_int, format_seconds, notice_sentences  # noqa: F401 (pages' names for them)
-from .params import UNDATED, SearchParams
+from .messages import (  # noqa: F401 (count_phrase, format_seconds: pages' names for them too)
+    MONTHS, count_phrase, format_date, format_int, format_month, format_seconds, format_short_date, notice_sentences,
+)
+from .params import DEFAULT_PER_PAGE, UNDATED, SearchParams
 from .results import Article, Hit, SearchResult
 from .romanian import replace_word
 from .timeline import Timeline, timeline_of
 
-MONTHS = ("ianuarie", "februarie", "martie", "aprilie", "mai", "iunie", "iulie", "august",
-          "septembrie", "octombrie", "noiembrie", "decembrie")
-DEFAULT_PER_PAGE = SearchParams().per_page
 SORT_LABELS = {"relevance": "relevanță", "newest": "cele mai noi", "oldest": "cele mai vechi"}
-
-
-# --- formatting -------------------------------------------------------------------------------
-
-
-def format_date(iso: str | None) -> str:
-    """`9 ianuarie 2026` from `2026-01-09`; `fără dată` for undated articles."""
-    if not iso:
-        return "fără dată"
-    year, month, day = iso.split("-")
-    return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
-
-
-def format_month(value: str, with_year: bool = True) -> str:
-    year, month = value.split("-")
-    name = MONTHS[int(month) - 1]
-    return f"{name} {year}" if with_year else name
-
-
-def format_short_date(iso: str) -> str:
-    year, month, day = iso.split("-")
-    return f"{day}.{month}.{year}"
 
 
 # --- URLs -------------------------------------------------------------------------------------
@@ -282,7 +259,7 @@ def _undated_link(params: SearchParams, result: SearchResult, base: str) -> Face
         return None
     url = (search_url(base, params, year=None, month=None) if selected
            else search_url(base, params, year=UNDATED, month=None))
-    return FacetLink(UNDATED, "fără dată", result.facets.undated, url, selected)
+    return FacetLink(UNDATED, format_date(None), result.facets.undated, url, selected)
 
 
 def _month_links(params: SearchParams, result: SearchResult, base: str) -> list[FacetLink]:
@@ -316,7 +293,7 @@ def _source_links(params: SearchParams, result: SearchResult, base: str) -> list
 def _chips(params: SearchParams, base: str) -> list[Chip]:
     chips = []
     if params.year == UNDATED:
-        chips.append(Chip("fără dată", search_url(base, params, year=None, month=None)))
+        chips.append(Chip(format_date(None), search_url(base, params, year=None, month=None)))
     elif params.year:
         chips.append(Chip(f"anul {params.year}", search_url(base, params, year=None, month=None)))
     if params.month:

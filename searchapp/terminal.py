@@ -7,7 +7,7 @@ import re
 
 import click
 
-from .messages import count_phrase, format_decimal, format_int, format_seconds, notice_text
+from .messages import RELAXED_SHORT, count_phrase, format_date, format_decimal, format_int, format_seconds, notice_text
 from .results import SearchResult
 from .writes import WriteSummary
 
@@ -32,7 +32,7 @@ def render_result(result: SearchResult, color: bool = False) -> str:
     lines.extend(notice_text(notice) for notice in result.notices)
     first = (result.page - 1) * result.per_page
     for number, hit in enumerate(result.hits, start=first + 1):
-        date = hit.date or "fără dată"
+        date = hit.date or format_date(None)
         title = click.style(hit.title, bold=True) if color else hit.title
         lines.append(f"\n{number}. {title}  [{date}]  {hit.id}")
         lines.append("   " + snippet_text(hit.snippet, color).replace("\n", " "))
@@ -44,7 +44,7 @@ def render_result(result: SearchResult, color: bool = False) -> str:
 def _headline(result: SearchResult) -> str:
     text = f"{count_phrase(result.total)}, {format_seconds(result.took_ms)}"
     if result.relaxed:
-        text += " (niciun articol nu conține toate cuvintele; ordonate după câte conțin)"
+        text += f" ({RELAXED_SHORT})"
     return text
 
 
@@ -53,7 +53,7 @@ def render_stats(stats) -> str:
     lines = [
         f"articole:    {format_int(stats.articles)}",
         f"cu dată:     {format_int(stats.dated)}",
-        f"fără dată:   {format_int(stats.undated)}",
+        f"{format_date(None) + ':':<13}{format_int(stats.undated)}",
         f"interval:    {span}",
     ]
     if hasattr(stats, "size_bytes"):

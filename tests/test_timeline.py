@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from searchapp.pages import MONTHS, format_int
+from searchapp.messages import MONTHS, format_int
 from searchapp.timeline import HEIGHT, WIDTH, Slot, build_timeline, timeline_of
 
 from .archive_fixtures import app, client, sources_index  # noqa: F401 - fixtures

@@ -579,7 +579,7 @@ def test_openapi_document_is_json_serialisable_and_stable(openapi_doc):
 
 
 def test_view_model_formatting():
-    from searchapp.pages import count_phrase, format_date, format_seconds
+    from searchapp.messages import count_phrase, format_date, format_seconds
 
     assert [count_phrase(n) for n in (0, 1, 2, 19, 20, 101, 120, 40514)] == [
         "niciun rezultat", "1 rezultat", "2 rezultate", "19 rezultate", "20 de rezultate",
