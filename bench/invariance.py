@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 
 from bench import engines as E
-from searchapp import romanian as analysis
+from searchapp import romanian
 
 
 def news_slice(path: Path, size: int, seed: int) -> list[dict]:
@@ -56,9 +56,9 @@ def invariance_pairs(docs: list[dict], count: int, seed: int) -> list[tuple[str,
         if article is None:
             continue
         candidates = sorted({
-            w.replace("\u00ad", "").lower() for w in analysis.words(article.title + "\n" + article.text)
+            w.replace("\u00ad", "").lower() for w in romanian.words(article.title + "\n" + article.text)
             if ROMANIAN_DIACRITICS & set(w.lower()) and len(w) >= 3 and w.isalpha()
-            and not analysis.is_stop_word(w)
+            and not romanian.is_stop_word(w)
         })
         if candidates:
             pairs.append((doc["id"], rng.choice(candidates)))
@@ -68,7 +68,7 @@ def invariance_pairs(docs: list[dict], count: int, seed: int) -> list[tuple[str,
 def spellings(word: str) -> dict[str, str]:
     """A word as typed with comma-below ș/ț, with cedilla ş/ţ, and without diacritics."""
     comma = word.replace("ş", "ș").replace("ţ", "ț")
-    return {"comma": comma, "cedilla": comma.replace("ș", "ş").replace("ț", "ţ"), "none": analysis.fold(comma)}
+    return {"comma": comma, "cedilla": comma.replace("ș", "ş").replace("ț", "ţ"), "none": romanian.fold(comma)}
 
 
 INVARIANCE_PAGE = 30

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import romanian as analysis
+from . import romanian
 from .config import setting
 from .errors import BadParameter, QueryTooLong
 from .written_forms import Entry, WrittenForms
@@ -21,7 +21,7 @@ from .written_forms import Entry, WrittenForms
 MAX_LIMIT = 20
 DEFAULT_LIMIT = 8
 # The query's last words, one space apart: a name may continue any of them (`Coreea de n`).
-_WORD = analysis.WORD_PATTERN.pattern
+_WORD = romanian.WORD_PATTERN.pattern
 _LAST_WORDS = re.compile(rf"(?:(?:{_WORD}) ){{0,3}}(?:{_WORD}) ?$")
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 
@@ -97,4 +97,4 @@ def _offset(tail: str, word: int) -> int:
 
 
 def _useful(key: str) -> bool:
-    return " " in key or not analysis.is_stop_word(key)
+    return " " in key or not romanian.is_stop_word(key)

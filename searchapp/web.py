@@ -1,6 +1,6 @@
 """The web front end and the JSON API: a thin Flask layer over the engine seam (engines/).
 
-Every view validates its parameters with `parse_params`, asks the one `Archive` of the app, and
+Every view validates its parameters with `parse_params`, asks the app's one engine, and
 renders the plain data it gets back: as HTML through the view models of `pages.py`, or as JSON
 through `to_json()`. No search logic lives here. One error handler turns every exception into
 the contract's JSON error (under /api/ and /healthz) or an HTML error page (elsewhere).

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import romanian as analysis
+from . import romanian
 
 FILE_NAME = "written-forms.npz"
 # A name: a capital letter and at least one more letter (Romanian capitals and the commonest
@@ -46,7 +46,7 @@ UPPER_BOUND = b"\xff"  # never in UTF-8: prefix + this sorts after every key wit
 def key_of(text: str) -> str:
     """The table's key of a word or name: folded (`Timișoara` -> `timisoara`), one space between
     the words of a name."""
-    return " ".join(analysis.fold(word) for word in text.split())
+    return " ".join(romanian.fold(word) for word in text.split())
 
 
 def _written(text: str) -> str:
@@ -69,7 +69,7 @@ def document_forms(*texts: str) -> set[str]:
         if not text:
             continue
         text = _written(text)
-        forms.update(analysis.WORD_PATTERN.findall(text))
+        forms.update(romanian.WORD_PATTERN.findall(text))
         for run in _NAME_RUN.finditer(text):
             names = run.group().split(" ")
             before = run.start() - 1

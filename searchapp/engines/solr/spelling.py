@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ... import romanian as analysis
+from ... import romanian
 from ...query import OPERATORS
 
 _WORD = re.compile(r"([^\W_]+)(\*?)")
@@ -18,9 +18,9 @@ def candidate_words(q: str) -> list[str]:
     found = []
     for match in _WORD.finditer(q):
         word, is_prefix = match.groups()
-        if is_prefix or word in OPERATORS or word.isdigit() or analysis.is_stop_word(word):
+        if is_prefix or word in OPERATORS or word.isdigit() or romanian.is_stop_word(word):
             continue
-        if len(analysis.fold(word)) >= 2 and word not in found:
+        if len(romanian.fold(word)) >= 2 and word not in found:
             found.append(word)
     return found
 
@@ -52,7 +52,7 @@ def suggestion(q: str, words: list[str], spellcheck: dict | None, facets: dict |
     for n, word in enumerate(words):
         if ((facets or {}).get(f"known{n}") or {}).get("count", 0) > 0:
             continue
-        folded = analysis.fold(word)
+        folded = romanian.fold(word)
         allowed = max_edits(folded)
         ranked = sorted((edit_distance(folded, option), -freq, option)
                         for option, freq in (options.get(folded) or options.get(word.lower()) or {}).items()
