@@ -17,6 +17,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.searching import Searcher
 
 from .codec import SplitBlockMatcher
+from .store import DamagedData
 
 NO_IDS = np.zeros(0, dtype=np.int64)
 
@@ -61,7 +62,13 @@ def read_postings(searcher: Searcher, fieldname: str, text) -> list[LeafPostings
         if isinstance(matcher, FilterMatcher):  # the segment has deletions
             deleted, matcher = np.fromiter(matcher._ids, dtype=np.int64), matcher.child
         ids, weights, values = _read_all(matcher)
-        leaves.append(LeafPostings(subsearcher, offset, np.fromiter(ids, dtype=np.int64, count=len(ids)),
+        ids = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        if len(ids) and (ids.min() < 0 or ids.max() >= reader.doc_count_all()):
+            # Numpy would index past a document set (an IndexError nobody can act on) or, for a
+            # negative number, silently mark another article (found by tests/test_faults.py).
+            raise DamagedData(f"a posting of {fieldname!r} names document {int(ids.max())} in a segment of "
+                              f"{reader.doc_count_all()}")
+        leaves.append(LeafPostings(subsearcher, offset, ids,
                                    np.fromiter(weights, dtype=np.float64, count=len(weights)), deleted, values))
     return leaves
 

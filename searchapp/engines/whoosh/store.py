@@ -33,6 +33,11 @@ from whoosh.index import Index
 
 from ...errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable
 
+class DamagedData(ValueError):
+    """Index data that cannot be what searchapp wrote (a document number past the segment's
+    end, a term that is not UTF-8): raised by our own readers, reported as IndexUnreadable."""
+
+
 CURRENT = "current"
 # The layout of a generation as this version writes and reads it: the schema's pickled classes
 # (analyzers, fields, formats) and the codec. Raised whenever either changes, so that an index

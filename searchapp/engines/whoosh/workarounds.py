@@ -64,6 +64,8 @@ import time
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 
+from .store import DamagedData
+
 _WHOOSH = f"{os.sep}whoosh{os.sep}"
 # Code that reads index files, or computes only from the statistics read from them (scoring,
 # more-like-this key terms: a damaged length column makes them divide by zero).
@@ -78,7 +80,9 @@ _OWN_FILE_READERS = tuple(f"{os.sep}engines{os.sep}whoosh{os.sep}{name}" for nam
 def raised_reading_index_files(exc: BaseException) -> bool:
     """True when the innermost index-reading frame of the error (Whoosh's or our codec's) is
     code that reads index files (not, say, the query parser): the mark of a damaged index, not
-    of a bad query or a bug."""
+    of a bad query or a bug. Our own readers say so directly (store.DamagedData)."""
+    if isinstance(exc, DamagedData):
+        return True
     innermost, tb = None, exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
