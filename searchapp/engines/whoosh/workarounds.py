@@ -15,7 +15,8 @@ Searching
    from an existing segment stay findable: a new searcher is opened instead (archive.py).
 4. Damaged index files raise many exception types (EOFError, UnpicklingError, struct.error,
    IndexError, a bare Exception) from deep inside Whoosh: `raised_reading_index_files` (here)
-   tells index damage from a bad query by the innermost index-reading frame.
+   tells index damage from a bad query by the innermost index-reading frame; our own readers
+   check what they read and raise `store.DamagedData` themselves.
 5. The query parser raises on some operator soup (`NOT NOT x` is an IndexError): the words are
    parsed again without operators (archive.py, `Archive.parse`).
 6. The parser's `?` is a one-letter wildcard (`Tesla?`), and it reads `field:word`, ranges,
