@@ -307,6 +307,14 @@ def test_works_without_javascript_on_a_phone(browser, server):
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
+def axe_problems(page) -> list[tuple]:
+    """axe-core's violations on the page as it is now: rule, help, the first three elements."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    return [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+
+
 @pytest.mark.parametrize("url", [
     "/", "/?q=soldati&year=2025&month=2025-08", "/?q=soldati&page=2", "/?q=xylofonistului", "/?q=Pheniam",
     "/articol/001_1cc27a957bb943bb?q=soldati", "/articol/nu-exista", "/?page=0",
@@ -314,9 +322,5 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practi
 def test_pages_pass_axe_accessibility_checks(page, url):
     """axe-core (the engine of Lighthouse's accessibility audit): contrast, labels, landmarks,
     headings, link names. It runs through Playwright's evaluate, outside the page's CSP."""
-    from axe_playwright_python.sync_playwright import Axe
-
     page.goto(url)
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-    assert problems == []
+    assert axe_problems(page) == []

@@ -13,7 +13,7 @@ from searchapp.engines.whoosh import index
 from searchapp.web import create_app
 
 from .archive_fixtures import SOURCES
-from .test_browser import AXE_TAGS, _open_page, browser, query_of, result_dates, served  # noqa: F401 - fixtures
+from .test_browser import _open_page, axe_problems, browser, page, query_of, result_dates, served  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
 
@@ -26,14 +26,6 @@ def server(tmp_path_factory):
     index.rebuild(index_dir, SOURCES)
     with served(create_app({"INDEX_DIR": str(index_dir)})) as base:
         yield base
-
-
-@pytest.fixture
-def page(browser, server):
-    context, page, problems = _open_page(browser, server, viewport={"width": 1280, "height": 900})
-    yield page
-    context.close()
-    assert problems == []
 
 
 def test_timeline_bars_lead_to_a_year_then_a_month_and_back(page):
@@ -122,9 +114,5 @@ def test_the_timeline_on_a_phone(browser, server):
 
 @pytest.mark.parametrize("url", ["/?q=soldati", "/?q=pod&year=2025&source=agen%C8%9Bia+c", "/?q=pod&year=none"])
 def test_timeline_and_sources_pass_axe(page, url):
-    from axe_playwright_python.sync_playwright import Axe
-
     page.goto(url)
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-    assert problems == []
+    assert axe_problems(page) == []

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .test_browser import _open_page, browser, page, screenshots, server  # noqa: F401 (fixtures)
+from .test_browser import _open_page, axe_problems, browser, page, screenshots, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -176,25 +176,13 @@ def test_wide_screen_shows_the_filters_open_beside_the_results(page):
 
 @pytest.mark.parametrize("url", ["/cautare-avansata", "/cautare-avansata?niciunul=Kim", "/?q=soldati&in=title"])
 def test_new_pages_pass_axe_accessibility_checks(page, url):
-    from axe_playwright_python.sync_playwright import Axe
-
-    from .test_browser import AXE_TAGS
-
     page.goto(url)
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-    assert problems == []
+    assert axe_problems(page) == []
 
 
 def test_open_suggestions_pass_axe_accessibility_checks(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    from .test_browser import AXE_TAGS
-
     _focused_box(page)
     page.keyboard.type("sol", delay=40)
     _options_for(page, "sol")
     page.keyboard.press("ArrowDown")
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    problems = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-    assert problems == []
+    assert axe_problems(page) == []
