@@ -20,9 +20,10 @@ import tracemalloc
 
 
 def _run(index_dir: str, query: str, export_format: str, cap: int, out) -> None:
+    from searchapp.config import Settings
     from searchapp.web import create_app
 
-    client = create_app({"INDEX_DIR": index_dir, "EXPORT_CAP": cap}).test_client()
+    client = create_app({"INDEX_DIR": index_dir, "SETTINGS": Settings.defaults().replace(export_cap=cap)}).test_client()
     client.get("/api/search", query_string={"q": query})  # open the index and its per-searcher data first
     tracemalloc.start()
     started = time.perf_counter()

@@ -92,8 +92,6 @@ def create_app(config: Mapping | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     settings = app.config["SETTINGS"] = app.config["SETTINGS"] or Settings.defaults()
-    # EXPORT_CAP: most rows one /api/export writes (setting `export_cap`).
-    app.config["EXPORT_CAP"] = app.config.get("EXPORT_CAP") or settings["export_cap"]
     app.json.ensure_ascii = False
     app.json.sort_keys = False  # keep the contract's key order
     app.jinja_env.trim_blocks = True
@@ -186,11 +184,11 @@ def api_search():
 
 @web.get("/api/export")
 def api_export():
-    """Every match, up to EXPORT_CAP, streamed as CSV or JSON Lines (export.py)."""
+    """Every match, up to the `export_cap` setting, streamed as CSV or JSON Lines (export.py)."""
     export_format = check_format(request.args.get("format"))
     params = parse_params(request.args)
     root = request.url_root.rstrip("/")
-    cap = int(current_app.config["EXPORT_CAP"])
+    cap = int(setting("export_cap"))
     export = start_export(archive().exporter(), params, export_format, cap, url=lambda hit: root + hit.url)
     headers = {
         "Content-Disposition": f'attachment; filename="cautare.{export_format}"',

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from searchapp.cli import main
+from searchapp.config import Settings
 from searchapp.web import create_app
 
 from .archive_fixtures import app, client, sources_index  # noqa: F401 - fixtures
@@ -79,7 +80,8 @@ def test_jsonl_has_one_object_a_line(client):
 
 @pytest.fixture
 def capped(sources_index):
-    return create_app({"INDEX_DIR": str(sources_index), "TESTING": True, "EXPORT_CAP": 3}).test_client()
+    return create_app({"INDEX_DIR": str(sources_index), "TESTING": True,
+                       "SETTINGS": Settings.defaults().replace(export_cap=3)}).test_client()
 
 
 def test_the_cap_cuts_the_export_and_says_so(capped):
