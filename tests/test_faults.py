@@ -650,6 +650,34 @@ def test_damaged_packed_positions_are_a_domain_error(seed_index, tmp_path, monke
         Archive(ix).search(parse_params({"q": '"soldați ruși"'}))
 
 
+def test_empty_stored_fields_are_a_domain_error(seed_index, tmp_path):
+    """Whoosh reads a stored value of length zero as "no stored fields"; the random test above
+    met it as a raw KeyError once the segment's table put the stored column where a flip landed
+    (its place follows the hash seed). Every document searchapp writes stores its id, so a hit
+    with nothing stored is the index's damage."""
+    import struct
+
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+
+    ix = tmp_path / "ix"
+    shutil.copytree(seed_index, ix, symlinks=True)
+    generation = store.current_generation(ix)
+    (segment,) = generation.glob("*.seg")
+    compound = CompoundStorage(FileStorage(str(generation)).open_file(segment.name))
+    column = next(info for name, info in compound._dir.items() if name.endswith("._stored.col"))
+    compound.close()
+    data = bytearray(segment.read_bytes())
+    end = column["offset"] + column["length"] - 1  # the column ends with its lengths' type code
+    lengths_size = struct.calcsize(chr(data[end])) * index.stats(ix).articles
+    data[end - lengths_size: end] = bytes(lengths_size)  # every document's stored value: 0 bytes
+    segment.write_bytes(bytes(data))
+    for call in (lambda: Archive(ix).search(parse_params({"q": "soldati"})),
+                 lambda: Archive(ix).article("001_1cc27a957bb943bb", "soldati")):
+        with pytest.raises(IndexUnreadable, match="searchapp reindex"):
+            call()
+
+
 # --- hostile source folders ---------------------------------------------------------------------
 
 

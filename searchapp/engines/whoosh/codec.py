@@ -102,6 +102,8 @@ from whoosh.codec.whoosh3 import (
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from .store import DamagedData
+
 # Terms with fewer postings than this are inlined into the term index.
 INLINE_LIMIT = 2
 SPLIT_BLOCK_MAGIC = b"SaB2"
@@ -319,6 +321,14 @@ class SplitBlockMatcher(W3LeafMatcher):
 
 
 class _ColumnCachingPerDocReader(W3PerDocReader):
+    def stored_fields(self, docnum):
+        # Whoosh reads an empty stored value as "no stored fields" ({}); every document
+        # searchapp writes stores its id and text, so an empty one is damage.
+        fields = super().stored_fields(docnum)
+        if not fields or not isinstance(fields, dict):
+            raise DamagedData(f"document {docnum} has no stored fields")
+        return fields
+
     def has_column(self, fieldname):
         known = self.__dict__.setdefault("_known_columns", {})
         if fieldname not in known:

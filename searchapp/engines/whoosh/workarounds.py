@@ -16,7 +16,8 @@ Searching
 4. Damaged index files raise many exception types (EOFError, UnpicklingError, struct.error,
    IndexError, a bare Exception) from deep inside Whoosh: `raised_reading_index_files` (here)
    tells index damage from a bad query by the innermost index-reading frame; our own readers
-   check what they read and raise `store.DamagedData` themselves.
+   check what they read and raise `store.DamagedData` themselves. Whoosh reads a damaged
+   stored value of length zero as a document with nothing stored: codec.py says so.
 5. The query parser raises on some operator soup (`NOT NOT x` is an IndexError): the words are
    parsed again without operators (archive.py, `Archive.parse`).
 6. The parser's `?` is a one-letter wildcard (`Tesla?`), and it reads `field:word`, ranges,
