@@ -650,6 +650,20 @@ def test_damaged_packed_positions_are_a_domain_error(seed_index, tmp_path, monke
         Archive(ix).search(parse_params({"q": '"soldați ruși"'}))
 
 
+def _segment_part(ix: Path, suffix: str) -> tuple[Path, int, int]:
+    """The segment file of `ix` and where the part ending with `suffix` (the stored column,
+    the term index) sits in it: its offset and length, from the compound file's table."""
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+
+    generation = store.current_generation(ix)
+    (segment,) = generation.glob("*.seg")
+    compound = CompoundStorage(FileStorage(str(generation)).open_file(segment.name))
+    info = next(info for name, info in compound._dir.items() if name.endswith(suffix))
+    compound.close()
+    return segment, info["offset"], info["length"]
+
+
 def test_empty_stored_fields_are_a_domain_error(seed_index, tmp_path):
     """Whoosh reads a stored value of length zero as "no stored fields"; the random test above
     met it as a raw KeyError once the segment's table put the stored column where a flip landed
@@ -657,18 +671,11 @@ def test_empty_stored_fields_are_a_domain_error(seed_index, tmp_path):
     with nothing stored is the index's damage."""
     import struct
 
-    from whoosh.filedb.compound import CompoundStorage
-    from whoosh.filedb.filestore import FileStorage
-
     ix = tmp_path / "ix"
     shutil.copytree(seed_index, ix, symlinks=True)
-    generation = store.current_generation(ix)
-    (segment,) = generation.glob("*.seg")
-    compound = CompoundStorage(FileStorage(str(generation)).open_file(segment.name))
-    column = next(info for name, info in compound._dir.items() if name.endswith("._stored.col"))
-    compound.close()
+    segment, offset, length = _segment_part(ix, "._stored.col")
     data = bytearray(segment.read_bytes())
-    end = column["offset"] + column["length"] - 1  # the column ends with its lengths' type code
+    end = offset + length - 1  # the column ends with its lengths' type code
     lengths_size = struct.calcsize(chr(data[end])) * index.stats(ix).articles
     data[end - lengths_size: end] = bytes(lengths_size)  # every document's stored value: 0 bytes
     segment.write_bytes(bytes(data))
@@ -676,6 +683,21 @@ def test_empty_stored_fields_are_a_domain_error(seed_index, tmp_path):
                  lambda: Archive(ix).article("001_1cc27a957bb943bb", "soldati")):
         with pytest.raises(IndexUnreadable, match="searchapp reindex"):
             call()
+
+
+def test_a_date_term_that_is_not_utf8_is_a_domain_error(seed_index, tmp_path):
+    """`stats` reads the first and last date from the term index; a damaged term that no longer
+    decodes is the index's damage (the random test met it as a raw UnicodeDecodeError)."""
+    ix = tmp_path / "ix"
+    shutil.copytree(seed_index, ix, symlinks=True)
+    first = index.stats(ix).first_date.encode()
+    segment, offset, length = _segment_part(ix, ".trm")
+    data = bytearray(segment.read_bytes())
+    at = data.index(first, offset, offset + length)
+    data[at] = 0xCD  # a lead byte followed by an ASCII digit: not UTF-8
+    segment.write_bytes(bytes(data))
+    with pytest.raises(IndexUnreadable, match="searchapp reindex"):
+        index.stats(ix)
 
 
 # --- hostile source folders ---------------------------------------------------------------------

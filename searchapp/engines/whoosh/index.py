@@ -248,6 +248,8 @@ def stats(index_dir: Path) -> IndexStats:
             dates = sorted(d for d in searcher.lexicon("date") if d)
             undated = sum(1 for _ in searcher.docs_for_query(Term("year", UNDATED)))
             articles = searcher.doc_count()
+            # A damaged term may not be UTF-8: decoded here, where damage is caught.
+            first_date, last_date = (_decode(dates[0]), _decode(dates[-1])) if dates else (None, None)
     except Exception as exc:
         raise IndexUnreadable(
             f"the index in {index_dir}/ is damaged ({type(exc).__name__}: {exc}); "
@@ -259,8 +261,8 @@ def stats(index_dir: Path) -> IndexStats:
         articles=articles,
         dated=articles - undated,
         undated=undated,
-        first_date=_decode(dates[0]) if dates else None,
-        last_date=_decode(dates[-1]) if dates else None,
+        first_date=first_date,
+        last_date=last_date,
         size_bytes=size,
         path=str(generation),
     )
