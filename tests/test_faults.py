@@ -700,6 +700,29 @@ def test_a_date_term_that_is_not_utf8_is_a_domain_error(seed_index, tmp_path):
         index.stats(ix)
 
 
+def test_a_table_of_contents_that_unpickles_into_another_schema_is_a_domain_error(seed_index, tmp_path):
+    """One bit flipped in the table of contents can still unpickle, into a schema that is not
+    ours (the web fuzzing met the title given another field's format: a quoted query then
+    raised Whoosh's QueryError, a 500). Opening the index compares the fields with the ones
+    this version writes."""
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.index import TOC
+
+    ix = tmp_path / "ix"
+    shutil.copytree(seed_index, ix, symlinks=True)
+    generation = store.current_generation(ix)
+    storage = FileStorage(str(generation))
+    toc = TOC.read(storage, "MAIN")
+    toc.schema._fields["title"].format = toc.schema._fields["id"].format
+    for old in generation.glob("_MAIN_*.toc"):
+        old.unlink()  # TOC.write does not overwrite
+    toc.write(storage, "MAIN")
+    for call in (lambda: index.stats(ix),
+                 lambda: Archive(ix).search(parse_params({"q": '"Curtea Constitutionala"'}))):
+        with pytest.raises(IndexUnreadable, match="searchapp reindex"):
+            call()
+
+
 # --- hostile source folders ---------------------------------------------------------------------
 
 

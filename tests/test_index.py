@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from whoosh import index as whoosh_index
 
 from searchapp.engines.whoosh import index, schema, store
 from searchapp.engines.whoosh.archive import Archive
@@ -197,7 +198,8 @@ def test_packed_positions_index_what_whooshs_formats_index(tmp_path, monkeypatch
 
 
 def _decoded_positions(index_dir: Path) -> dict:
-    ix = store.open_index(index_dir)
+    # Whoosh's own open: searchapp's refuses the index with Whoosh's formats, not its schema.
+    ix = whoosh_index.open_dir(str(store.current_generation(index_dir)))
     decoders = {"title": ix.schema["title"].format.decode_positions,
                 "body": ix.schema["body"].format.decode_characters}
     with ix.reader() as reader:

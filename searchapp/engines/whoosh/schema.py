@@ -116,6 +116,24 @@ def build_schema() -> Schema:
     )
 
 
+def field_layout(schema: Schema) -> dict[str, tuple]:
+    """Each field as class names and flags: the same for every index this version writes.
+    Whoosh's fields compare their analyzers and column types by identity, so two schemas are
+    never equal once one was unpickled; a damaged table of contents can still unpickle into a
+    schema that is not ours (a flipped memo reference gave the title another field's format)."""
+    return {
+        name: (
+            type(field).__name__,
+            type(field.format).__name__ if field.format else None,
+            field.format.field_boost if field.format else None,
+            type(field.column_type).__name__ if field.column_type else None,
+            tuple(type(part).__name__ for part in getattr(field.analyzer, "items", [field.analyzer])),
+            field.stored, field.unique, field.scorable, bool(field.vector),
+        )
+        for name, field in schema.items()
+    }
+
+
 def article_document(article: Article) -> dict:
     """The fields Whoosh stores and indexes for one article."""
     date = article.date

@@ -32,6 +32,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import Index
 
 from ...errors import IndexLocked, IndexMissing, IndexOutdated, IndexUnreadable
+from .schema import build_schema, field_layout
 
 class DamagedData(ValueError):
     """Index data that cannot be what searchapp wrote (a document number past the segment's
@@ -39,6 +40,8 @@ class DamagedData(ValueError):
 
 
 CURRENT = "current"
+# The fields as this version writes them; an opened index must have the same (open_index).
+OUR_FIELD_LAYOUT = field_layout(build_schema())
 # The layout of a generation as this version writes and reads it: the schema's pickled classes
 # (analyzers, fields, formats) and the codec. Raised whenever either changes, so that an index
 # of another version gives one clear error instead of a failure deep in unpickling.
@@ -77,7 +80,10 @@ def open_index(index_dir: Path) -> Index:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            return whoosh_index.open_dir(str(generation))
+            ix = whoosh_index.open_dir(str(generation))
+            if field_layout(ix.schema) != OUR_FIELD_LAYOUT:
+                raise DamagedData("its schema is not the one this version writes")
+            return ix
         except Exception as exc:  # Whoosh raises many types for damaged files
             problem = f"{type(exc).__name__}: {exc}"
         gc.collect()
