@@ -74,10 +74,3 @@ class EngineUnavailable(SearchappError):
 
     code = "engine_unavailable"
     status = 503
-
-
-class NotAvailable(SearchappError):
-    """A feature this engine does not offer (yet)."""
-
-    code = "not_available"
-    status = 501

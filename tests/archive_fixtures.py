@@ -11,6 +11,8 @@ import pytest
 from searchapp.engines.whoosh import index
 from searchapp.web import create_app
 
+from .conftest import ENGINES, solr_engine
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SOURCES = [ROOT / "seeds", FIXTURES / "archive.jsonl", FIXTURES / "hostile.jsonl", FIXTURES / "sources.jsonl"]
@@ -23,9 +25,27 @@ def sources_index(tmp_path_factory) -> Path:
     return index_dir
 
 
+@pytest.fixture(scope="module", params=ENGINES)
+def engine_config(request) -> dict:
+    """The app's configuration naming these articles on each engine: the Whoosh folder, or a
+    Solr collection of the same sources."""
+    if request.param == "whoosh":
+        return {"INDEX_DIR": str(request.getfixturevalue("sources_index"))}
+    urls, alias = request.getfixturevalue("solr_urls"), request.getfixturevalue("solr_aliases")("sources")
+    solr_engine(urls, alias).rebuild(SOURCES)
+    return {"ENGINE": "solr", "SOLR_URL": urls, "INDEX_DIR": alias}
+
+
 @pytest.fixture(scope="module")
-def app(sources_index):
-    return create_app({"INDEX_DIR": str(sources_index), "TESTING": True})
+def app(engine_config):
+    return create_app({**engine_config, "TESTING": True})
+
+
+@pytest.fixture
+def on_engine(engine_config) -> list[str]:
+    """The CLI's options naming the same articles."""
+    engine = ["--engine", "solr", "--solr-url", engine_config["SOLR_URL"]] if "ENGINE" in engine_config else []
+    return [*engine, "--index", engine_config["INDEX_DIR"]]
 
 
 @pytest.fixture

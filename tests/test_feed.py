@@ -11,7 +11,7 @@ import pytest
 from searchapp import feed as feed_module
 from searchapp.results import Hit
 
-from .archive_fixtures import app, client, sources_index  # noqa: F401 - fixtures
+from .archive_fixtures import app, client, engine_config, on_engine, sources_index  # noqa: F401 - fixtures
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

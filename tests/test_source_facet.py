@@ -7,7 +7,7 @@ import re
 from searchapp.cli import main
 from searchapp.sources import ReadReport, read_seed_file
 
-from .archive_fixtures import ROOT, app, client, sources_index  # noqa: F401 - fixtures
+from .archive_fixtures import ROOT, app, client, engine_config, on_engine, sources_index  # noqa: F401 - fixtures
 
 BRIDGE_SOURCES = {"ziarul-a.ro": 3, "ziarul-b.ro": 3, "agenția c": 2}
 
@@ -115,9 +115,9 @@ def test_a_chosen_source_without_matches_stays_removable(client):
                      r'<span class="facet-label">nu-exista.ro</span> <span class="count">0</span>', html)
 
 
-def test_cli_search_filters_by_source(runner, sources_index):
-    result = runner.invoke(main, ["search", "pod", "--json", "--source", "agenția c", "--index", str(sources_index)])
+def test_cli_search_filters_by_source(runner, on_engine):
+    result = runner.invoke(main, ["search", "pod", "--json", "--source", "agenția c", *on_engine])
     assert result.exit_code == 0, result.output
     assert '"total": 2' in result.output
-    bad = runner.invoke(main, ["search", "pod", "--source", "x" * 201, "--index", str(sources_index)])
+    bad = runner.invoke(main, ["search", "pod", "--source", "x" * 201, *on_engine])
     assert bad.exit_code == 2 and "source" in bad.output

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from searchapp.messages import MONTHS, format_int
 from searchapp.timeline import HEIGHT, WIDTH, Slot, build_timeline, timeline_of
 
-from .archive_fixtures import app, client, sources_index  # noqa: F401 - fixtures
+from .archive_fixtures import app, client, engine_config, on_engine, sources_index  # noqa: F401 - fixtures
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,7 +12,7 @@ An engine object offers:
 * `exists() -> bool` (is there an index to serve?) and `location` (its name, for messages)
 * `committed() -> float | None`: when the index was last written (the feed's `updated`)
 * `written_forms()` (the table suggestions complete from, or None) and `exporter()` (what
-  export.py reads every match from; NotAvailable where the engine has none)
+  export.py reads every match from: an object with `ranked(params, limit)`)
 
 `whoosh` (the default) is the embedded index in a folder; `solr` is a SolrCloud collection
 alias reached through one or more node URLs (engines/solr/).

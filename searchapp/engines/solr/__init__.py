@@ -8,12 +8,12 @@ syntax), searching.py (a search and its result), spelling.py (did-you-mean), ind
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ... import query as query_tree
 from ...config import Settings, setting
-from ...errors import NotAvailable, NotFound
+from ...errors import NotFound
 from ...params import SearchParams, clean_text
 from ...query import normalize_query
 from ...results import Article, Hit, SearchResult, article_url
@@ -68,8 +68,17 @@ class SolrEngine:
         """No table of written forms on Solr: suggestions as you type answer none (README)."""
         return None
 
-    def exporter(self):
-        raise NotAvailable("export is not available with the Solr engine yet; use SEARCHAPP_ENGINE=whoosh")
+    def exporter(self) -> SolrEngine:
+        """The engine itself: `ranked` walks every match with Solr's cursor (searching.py)."""
+        return self
+
+    def ranked(self, params: SearchParams, limit: int) -> tuple[SearchResult, Iterator[Hit]]:
+        with self.settings.active():
+            try:
+                return searching.ranked(self.client, self.alias, params, limit)
+            except SolrError as exc:
+                self._missing_alias(exc)
+                raise
 
     def committed(self) -> float | None:
         """None: a collection's last commit time is not read (the feed says now)."""

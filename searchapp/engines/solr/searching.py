@@ -13,6 +13,8 @@ import html
 import json
 import re
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 
 from ... import query as query_tree
 from ...config import setting
@@ -24,12 +26,48 @@ from .render import EVERYTHING, render, render_words
 from .spelling import candidate_words, suggestion
 
 SELECTION_TAG = "selection"
+# The source facet keeps every source's count while some are chosen (the Whoosh engine's too).
+SOURCES_TAG = "sources"
 # How many of a relaxed query's words an article needs: any one (the Whoosh engine's relaxed
 # set); BM25's sum already ranks articles with more of the words higher.
 RELAXED_MM = "1"
 
 
+# Rows per request when an export walks every match with a cursor.
+EXPORT_BATCH = 500
+
+
 def search(client: SolrClient, collection: str, params: SearchParams) -> SearchResult:
+    return _run(client, collection, params)[0]
+
+
+def ranked(client: SolrClient, collection: str, params: SearchParams,
+           limit: int) -> tuple[SearchResult, Iterator[Hit]]:
+    """The search's result and every match up to `limit`, in its order, as hits without
+    snippets (export.py): the request that answered the search, walked with Solr's cursorMark
+    (deep paging that holds no offset; the sort ends with the unique id, as a cursor needs)."""
+    result, request = _run(client, collection, replace(params, page=1, per_page=1))
+    walk = {key: value for key, value in request.items() if not key.startswith(("hl", "json.facet", "spellcheck"))}
+    walk.update({"fl": "id,title,date,source,score", "start": 0})
+    walk.pop("timeAllowed", None)  # a cursor's pages must be whole, or it would skip matches
+    scored = params.sort == "relevance" and request["q"] != EVERYTHING
+
+    def hits() -> Iterator[Hit]:
+        cursor, left = "*", limit
+        while left > 0:
+            answer = select(client, collection, {**walk, "rows": min(EXPORT_BATCH, left), "cursorMark": cursor})
+            page = _hits(answer, scored)
+            yield from page
+            left -= len(page)
+            if not page or answer["nextCursorMark"] == cursor:
+                return
+            cursor = answer["nextCursorMark"]
+
+    return result, hits()
+
+
+def _run(client: SolrClient, collection: str, params: SearchParams) -> tuple[SearchResult, dict]:
+    """The search's result, and the request that answered it (as typed, or relaxed)."""
     started = time.perf_counter()
     text, notices = normalize_query(params.q)
     common = only_stop_words(text)
@@ -53,7 +91,7 @@ def search(client: SolrClient, collection: str, params: SearchParams) -> SearchR
         })
         relaxed_answer = select(client, collection, relaxed_request)
         if relaxed_answer["response"]["numFound"] > 0:
-            answer, relaxed = relaxed_answer, True
+            answer, relaxed, request = relaxed_answer, True, relaxed_request
     partial = bool(answer.get("responseHeader", {}).get("partialResults"))
     if partial:
         notices.append(Notice("partial"))
@@ -70,7 +108,7 @@ def search(client: SolrClient, collection: str, params: SearchParams) -> SearchR
         partial=partial,
         notices=notices,
         params=params,
-    )
+    ), request
 
 
 def select(client: SolrClient, collection: str, request: dict) -> dict:
@@ -134,9 +172,14 @@ def _filters(params: SearchParams) -> list[str]:
         filters.append(f"{{!term f=year tag={SELECTION_TAG}}}{params.year}")
     if params.month:
         filters.append(f"{{!term f=month tag={SELECTION_TAG}}}{params.month}")
-    for source in getattr(params, "sources", None) or ():
-        filters.append(f"{{!term f=source}}{source}")
+    if params.sources:
+        # An article from any of them: one filter. Quoted, a string field's value is one exact term.
+        filters.append(f"{{!tag={SOURCES_TAG}}}source:(" + " OR ".join(_quoted(s) for s in params.sources) + ")")
     return filters
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _facet_request() -> dict:
@@ -144,10 +187,12 @@ def _facet_request() -> dict:
     # the months are narrowed to the selected year below), but keep the from/to range.
     facet = {"type": "terms", "limit": -1, "mincount": 1, "sort": "index desc",
              "domain": {"excludeTags": SELECTION_TAG}}
-    request = {"years": {**facet, "field": "year"}, "months": {**facet, "field": "month"}}
-    if "source" in getattr(Facets, "__dataclass_fields__", {}):  # once hits carry sources (contract additions)
-        request["sources"] = {"type": "terms", "field": "source", "limit": 100, "mincount": 1}
-    return request
+    return {
+        "years": {**facet, "field": "year"},
+        "months": {**facet, "field": "month"},
+        "sources": {"type": "terms", "field": "source", "limit": 100, "mincount": 1,
+                    "domain": {"excludeTags": SOURCES_TAG}},
+    }
 
 
 def _with_spellcheck(request: dict, words: list[str]) -> dict:
@@ -172,17 +217,15 @@ def _hits(answer: dict, scored: bool) -> list[Hit]:
     for doc in answer["response"]["docs"]:
         marked = (highlighting.get(doc["id"]) or {}).get("body") or []
         snippet = unescape_quotes(" … ".join(s.strip() for s in marked if s.strip())) or _lead(doc.get("body") or "")
-        hit = Hit(
+        hits.append(Hit(
             id=doc["id"],
             title=doc.get("title") or "",
             date=doc.get("date") or None,
             score=round(doc["score"], 4) if scored and "score" in doc else None,
             snippet=snippet,
             url=article_url(doc["id"]),
-        )
-        if "source" in Hit.__dataclass_fields__:  # once hits carry sources (contract additions)
-            hit.source = doc.get("source")
-        hits.append(hit)
+            source=doc.get("source"),
+        ))
     return hits
 
 
@@ -197,13 +240,11 @@ def _facets(facets: dict, params: SearchParams) -> Facets:
     years = {b["val"]: b["count"] for b in (facets.get("years") or {}).get("buckets", [])}
     months = {b["val"]: b["count"] for b in (facets.get("months") or {}).get("buckets", [])}
     selected_year = params.year or (params.month[:4] if params.month else None)
-    result = Facets(
+    return Facets(
         year=[FacetValue(y, c) for y, c in sorted(years.items(), reverse=True) if y != UNDATED],
         month=[FacetValue(m, c) for m, c in sorted(months.items(), reverse=True)
                if m != UNDATED and (selected_year is None or m.startswith(selected_year))],
         undated=years.get(UNDATED, 0),
+        source=[FacetValue(b["val"], b["count"]) for b in (facets.get("sources") or {}).get("buckets", [])],
     )
-    if "source" in getattr(Facets, "__dataclass_fields__", {}):  # the archive helper's addition
-        result.source = [FacetValue(b["val"], b["count"]) for b in (facets.get("sources") or {}).get("buckets", [])]
-    return result
 
