@@ -46,7 +46,8 @@ def ranked(client: SolrClient, collection: str, params: SearchParams,
     """The search's result and every match up to `limit`, in its order, as hits without
     snippets (export.py): the request that answered the search, walked with Solr's cursorMark
     (deep paging that holds no offset; the sort ends with the unique id, as a cursor needs)."""
-    result, request = _run(client, collection, replace(params, page=1, per_page=1))
+    # The count has the export's time limit, as the Whoosh engine's export collection does.
+    result, request = _run(client, collection, replace(params, page=1, per_page=1), "export_time_limit")
     walk = {key: value for key, value in request.items() if not key.startswith(("hl", "json.facet", "spellcheck"))}
     walk.update({"fl": "id,title,date,source,score", "start": 0})
     walk.pop("timeAllowed", None)  # a cursor's pages must be whole, or it would skip matches
@@ -66,8 +67,10 @@ def ranked(client: SolrClient, collection: str, params: SearchParams,
     return result, hits()
 
 
-def _run(client: SolrClient, collection: str, params: SearchParams) -> tuple[SearchResult, dict]:
-    """The search's result, and the request that answered it (as typed, or relaxed)."""
+def _run(client: SolrClient, collection: str, params: SearchParams,
+         time_limit: str = "search_time_limit") -> tuple[SearchResult, dict]:
+    """The search's result, and the request that answered it (as typed, or relaxed); its
+    `timeAllowed` is the setting named by `time_limit`."""
     started = time.perf_counter()
     text, notices = normalize_query(params.q)
     common = only_stop_words(text)
@@ -75,7 +78,7 @@ def _run(client: SolrClient, collection: str, params: SearchParams) -> tuple[Sea
         notices.append(Notice("only_stop_words", (" ".join(common),)))
     every = not text.strip() or text.strip() == "*"
     tree = None if every else query_tree.parse(text)
-    request = _base_request(params, every)
+    request = _base_request(params, every, time_limit)
     request["q"] = EVERYTHING if every else render(tree)
     spell_words = [] if every else candidate_words(params.q)
     answer = first = select(client, collection, _with_spellcheck(request, spell_words))
@@ -83,7 +86,7 @@ def _run(client: SolrClient, collection: str, params: SearchParams) -> tuple[Sea
     words = query_tree.plain_words(PARENS.sub(" ", text))
     if (answer["response"]["numFound"] == 0 and not every and is_plain_words(text) and len(words) > 1
             and isinstance(tree, query_tree.And)):
-        relaxed_request = _base_request(params, every)
+        relaxed_request = _base_request(params, every, time_limit)
         relaxed_request.update({
             "defType": "edismax", "q": render_words(words), "mm": RELAXED_MM, "q.op": "OR",
             "qf": f"title^{float(setting('relaxed_title_boost')):g} body", "uf": "-*",
@@ -126,7 +129,7 @@ def unescape_quotes(marked: str) -> str:
     return _OVERESCAPED_PATTERN.sub(lambda m: _OVERESCAPED[m.group(0)], marked)
 
 
-def _base_request(params: SearchParams, every: bool) -> dict:
+def _base_request(params: SearchParams, every: bool, time_limit: str) -> dict:
     request = {
         "defType": "lucene",
         "q.op": "OR",
@@ -135,7 +138,7 @@ def _base_request(params: SearchParams, every: bool) -> dict:
         "rows": params.per_page,
         "fq": _filters(params),
         # Solr reads 0 or less as "no limit"; here a limit that has already passed is the shortest.
-        "timeAllowed": max(1, int(float(setting("search_time_limit")) * 1000)),
+        "timeAllowed": max(1, int(float(setting(time_limit)) * 1000)),
         "hl": "true",
         "hl.method": "unified",
         "hl.fl": "body",
