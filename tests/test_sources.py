@@ -81,6 +81,80 @@ def test_related_headlines_with_counters_are_dropped():
     assert headline == "Titlul articolului"
 
 
+SHARED_BOILERPLATE = [  # lines hundreds of the news corpus's articles share (QUALITY.md, "Clean sources")
+    "Pentru cele mai importante ştiri ale zilei, transmise în timp real şi prezentate echidistant, "
+    "daţi LIKE paginii noastre de Facebook!",
+    "Dacă ţi-a plăcut articolul, urmăreşte MEDIAFAX.RO pe FACEBOOK »",
+    "Te-ar putea interesa și:",
+    "VREI SĂ CITEŞTI ACEST ARTICOL? Pentru a citi tot articolul, intră în contul tău.",
+    "ZF Corporate este serviciul specializat de ştiri cu plată al Ziarului Financiar.",
+    "Citiţi în continuare pe ZF Corporate:",
+    "WikiZF: Profilul companiei Romgaz",
+    "Cursul valutar BNR. Vedeţi aici evoluţia principalelor valute la cursul oficial BNR",
+    "ado.slave('adoceanroxfrqmwsnpj', {myMaster: '1oHhmeO3rJcK53Hpq' });",
+    "/* (c)AdOcean 2003-2017, SomaSocial_ro.stiripesurse.ro.@ Article Placements.In Article SPS */",
+    "Setarile tale privind cookie-urile nu permit afisarea continutul din aceasta sectiune.",
+    "PUBLICITATE Mii de mărci și stiluri de top pentru un stil de vară excepțional",
+    "Recomandări De unde vine explozia de șoferi depistați „drogați la volan”",
+    "GSP.RO În România avea un job bun, dar în 1983 a decis să fugă în SUA",
+    "Știrileprotv.ro Nouă descoperire macabră după secarea Lacului Mead din SUA.",
+    "HOROSCOP Horoscop 9 august 2022. Fecioarele au mintea mai limpede astăzi.",
+]
+NOT_BOILERPLATE = [  # the same openings in an article's own sentences
+    "Pentru cele mai importante decizii ale zilei, Guvernul s-a reunit de urgență.",
+    "Recomandări pentru turiști: evitați deplasările în orele de vârf.",
+    "Recomandări ZF",
+    "HOROSCOP 26 februarie 2020",
+    "HOROSCOP BERBEC – copiii care au mămici în zodia berbec dobândesc ambiția.",
+    "Publicitate negativă: firma a pierdut clienți după campanie.",
+    "Te-ar putea interesa și ce spun economiștii despre inflație.",
+]
+
+
+@pytest.mark.parametrize("line", SHARED_BOILERPLATE)
+def test_shared_boilerplate_lines_go(line):
+    body = "Primul paragraf al articolului.\nAl doilea paragraf."
+    assert strip_furniture(f"Primul paragraf al articolului.\n{line}\nAl doilea paragraf.")[0] == body
+
+
+@pytest.mark.parametrize("line", NOT_BOILERPLATE)
+def test_article_sentences_that_open_like_boilerplate_stay(line):
+    text = f"Primul paragraf al articolului.\n{line}\nAl doilea paragraf."
+    assert strip_furniture(text)[0] == text
+
+
+def test_a_paragraph_printed_twice_is_kept_once():
+    """Some pages print the lead again as the body's first paragraph, or further down; short
+    lines ("Foto: ...") may repeat on purpose and stay."""
+    lead = "Acțiunile Băncii Transilvania au deschis ședința de tranzacționare în creștere."
+    other = "Al doilea paragraf, diferit de primul, rămâne unde era."
+    body, _ = strip_furniture(f"{lead}\n{lead}\n{other}\nFoto: Agerpres\n\n{lead}\nFoto: Agerpres")
+    assert body == f"{lead}\n{other}\nFoto: Agerpres\n\nFoto: Agerpres"
+    # A lead that opens a fuller paragraph further down leaves the top: the fuller copy stays.
+    fuller = f"{lead} La adunare au participat doar 8,1% din acționari."
+    body, _ = strip_furniture(f"{lead}\n\n{fuller}\n{other}")
+    assert body == f"{fuller}\n{other}"
+    # A short first line, or a lead said once, stays where it is.
+    assert strip_furniture(f"Pe scurt\n{other}\nPe scurt")[0] == f"Pe scurt\n{other}\nPe scurt"
+    assert strip_furniture(f"{lead}\n{other}")[0] == f"{lead}\n{other}"
+
+
+@pytest.mark.corpus
+def test_corpus_leads_printed_twice_come_out_once(tmp_path):
+    """Two news-corpus articles: one repeats its lead at once, the other as the start of its
+    next paragraph."""
+    wanted = {"zfa-15395699", "zfa-13733656"}
+    picked = tmp_path / "picked.jsonl"
+    with gzip.open(corpus_path("ro-news.jsonl.gz"), "rt", encoding="utf-8") as lines, \
+            open(picked, "w", encoding="utf-8") as out:
+        out.writelines(line for line in lines if json.loads(line)["id"] in wanted)
+    articles, _ = read(picked)
+    assert set(articles) == wanted
+    for article in articles.values():
+        lead = article.text.split("\n")[0][:100]
+        assert len(lead) >= 40 and article.text.count(lead) == 1
+
+
 def test_web_debris_is_cleaned():
     assert clean_text("&amp;icirc;n &amp;nbsp;Rom&acirc;nia") == "în România"
     assert clean_text("ran\u00addamente") == "randamente"
