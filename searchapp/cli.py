@@ -138,13 +138,15 @@ def _clear_progress(quiet: bool) -> None:
 @click.option("--to", "date_to", help="To date, YYYY-MM-DD (inclusive).")
 @click.option("--sort", default="relevance", show_default=True, help="relevance, newest or oldest.")
 @click.option("--literal", is_flag=True, help="Search the words as typed, without correcting them at once.")
+@click.option("--no-synonyms", is_flag=True, help="Search the words only, without their abbreviations and variants.")
 @filter_source_option
 @click.option("--in", "in_field", help="title: the words must be in the title.")
 @index_option
-def search(query: str, as_json: bool, literal: bool, **options) -> None:
+def search(query: str, as_json: bool, literal: bool, no_synonyms: bool, **options) -> None:
     """Search the index, as the API does, and print the results."""
     engine = _engine(options)
     raw = {"q": query, "from": options.pop("date_from"), "to": options.pop("date_to"), "literal": "1" if literal else None,
+           "synonyms": "false" if no_synonyms else None,
            "source": list(options.pop("filter_sources")), "in": options.pop("in_field"), **options}
     try:
         params = parse_params(raw)

@@ -60,6 +60,9 @@ def search_parameters() -> list[dict]:
         _parameter("literal", "`1`: search the words as typed, never the correction at once (`0`, the default, "
                    "shows the correction's results when the query as typed finds nothing or little next to it).",
                    _padded("0|1|true|false")),
+        _parameter("synonyms", "`false` (or `0`): search the words only, without the abbreviations and name "
+                   "variants of the curated list (`true`, the default, searches them too; `expanded` lists them).",
+                   _padded("0|1|true|false")),
         {**_parameter("source", "A source, as `facets.source` names it; repeat the parameter for several "
                       "(an article from any of them matches). Blank values are ignored.",
                       {"type": "array", "maxItems": setting("max_sources"),

@@ -48,6 +48,7 @@ def state_args(params: SearchParams) -> dict[str, str | list[str]]:
         "literal": "1" if params.literal else None,
         "source": list(params.sources),
         "in": params.in_field,
+        "synonyms": "false" if not params.synonyms else None,
     }
     return {key: value for key, value in args.items() if value}
 
@@ -167,6 +168,7 @@ class SearchPage:
     timeline: Timeline | None = None
     feed_url: str | None = None
     export_urls: dict[str, str] = field(default_factory=dict)  # format -> URL
+    without_synonyms_url: str | None = None  # when synonyms were searched too: the words only
 
     @property
     def has_query(self) -> bool:
@@ -208,6 +210,7 @@ def build_search_page(params: SearchParams, result: SearchResult, base: str, fee
         pagination=_pagination(params, total_pages, base) if total_pages > 1 and result.hits else None,
         suggestion_url=search_url(base, params, q=result.suggestion, literal=False) if result.suggestion else None,
         literal_url=search_url(base, params, literal=True) if result.autocorrected else None,
+        without_synonyms_url=search_url(base, params, synonyms=False) if result.expanded else None,
         other_readings=[OtherReadingLink(r.word, r.other, search_url(base, params, q=replace_word(params.q, r.word, r.other)))
                         for r in result.other_readings],
         first_page_url=search_url(base, params) if result.total and not result.hits else None,

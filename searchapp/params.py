@@ -29,6 +29,7 @@ class SearchParams:
     literal: bool = False  # no automatic correction: search the words as typed
     sources: tuple[str, ...] = ()  # `source=`, repeatable: an article from any of them matches
     in_field: str | None = None  # "title": the query's words must be in the title (`in=title`)
+    synonyms: bool = True  # `synonyms=false`: the words as typed, without their abbreviations and variants
 
 
 IN_FIELDS = ("title",)
@@ -66,14 +67,17 @@ def parse_params(args: Mapping[str, object]) -> SearchParams:
         literal=_flag(args, "literal"),
         sources=_sources(args),
         in_field=in_field,
+        synonyms=_flag(args, "synonyms", default=True),
     )
 
 
-def _flag(args: Mapping[str, object], name: str) -> bool:
-    raw = (_optional(args.get(name)) or "0").lower()
-    if raw not in ("0", "1", "true", "false"):
+def _flag(args: Mapping[str, object], name: str, default: bool = False) -> bool:
+    raw = _optional(args.get(name))
+    if raw is None:
+        return default
+    if raw.lower() not in ("0", "1", "true", "false"):
         raise BadParameter(name, f"{raw!r} is not a flag; use 1 or 0")
-    return raw in ("1", "true")
+    return raw.lower() in ("1", "true")
 
 
 def _sources(args: Mapping[str, object]) -> tuple[str, ...]:

@@ -131,3 +131,28 @@ def test_page_and_api_say_the_query_was_expanded(archive_dir):
     assert data["expanded"][0]["typed"] == "UE" and data["query"] == "UE buget"
     assert client.get("/api/search?q=buget").get_json()["expanded"] == []
     assert client.get("/api/search?q=" + "UE " * 300).status_code == 200
+
+
+def test_a_reader_turns_synonyms_off_with_one_link(archive_dir):
+    """The page that says what was added links to the same search without it (`synonyms=false`,
+    as README documents it); the API takes the same parameter, and refuses a value that is not a flag."""
+    client = create_app({"INDEX_DIR": str(archive_dir)}).test_client()
+    html = client.get("/?q=UE+buget&sort=newest").get_data(as_text=True)
+    assert '<a href="/?q=UE+buget&amp;sort=newest&amp;synonyms=false">Căutați fără sinonime</a>' in html
+    plain = client.get("/?q=UE+buget&sort=newest&synonyms=false").get_data(as_text=True)
+    assert "Am căutat și" not in plain and "Căutați fără sinonime" not in plain
+    assert "synonyms=false" in plain  # kept in the page's other links (sort, feed, export)
+    data = client.get("/api/search?q=UE+buget&synonyms=false").get_json()
+    assert data["expanded"] == [] and [h["id"] for h in data["hits"]] == ["typed"]
+    assert len(client.get("/api/search?q=UE+buget").get_json()["hits"]) > 1
+    bad = client.get("/api/search?q=UE&synonyms=maybe")
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_parameter"
+
+
+def test_cli_search_without_synonyms(runner, archive_dir):
+    from searchapp.cli import main
+
+    result = runner.invoke(main, ["search", "UE buget", "--json", "--no-synonyms", "--index", str(archive_dir)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["expanded"] == [] and [h["id"] for h in data["hits"]] == ["typed"]

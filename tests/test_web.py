@@ -265,7 +265,7 @@ def test_openapi_lists_every_api_route_and_parameter(app, openapi_doc):
               if rule.rule.startswith("/api/") or rule.rule in ("/healthz", "/feed.atom")}
     assert routes == {re.sub(r"\{[^}]+\}", "{}", path) for path in openapi_doc["paths"]}
     names = {p["name"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort", "literal", "source", "in"}
+    assert names == {"q", "page", "per_page", "year", "month", "from", "to", "sort", "literal", "source", "in", "synonyms"}
     by_name = {p["name"]: p["schema"] for p in openapi_doc["paths"]["/api/search"]["get"]["parameters"]}
     assert by_name["per_page"]["anyOf"][0]["maximum"] == setting("max_per_page")
     assert by_name["page"]["anyOf"][0]["maximum"] == setting("max_page")

@@ -119,7 +119,7 @@ class Search:
         if not text.strip() or text.strip() == "*":
             return wq.Every()
         expansions = []
-        if setting("synonyms"):  # the query's abbreviations and name variants, in every form
+        if setting("synonyms") and self.params.synonyms:  # abbreviations and name variants, in every form
             text, expansions = synonyms.current().expand(text)
             self.expanded = expansions
         parsed = synonyms.typed_first(self.archive.parse(text, relaxed=relaxed), expansions, relaxed)
