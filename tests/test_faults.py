@@ -700,6 +700,21 @@ def test_a_date_term_that_is_not_utf8_is_a_domain_error(seed_index, tmp_path):
         index.stats(ix)
 
 
+def test_a_prefix_term_that_is_not_utf8_is_a_domain_error(seed_index, tmp_path):
+    """Whoosh expands `phen*` to the term index's raw bytes, and the snippets decode them; a
+    damaged term that no longer decodes is the index's damage (the flipped-bytes test above met
+    it as a raw UnicodeDecodeError under one hash seed in twenty)."""
+    ix = tmp_path / "ix"
+    shutil.copytree(seed_index, ix, symlinks=True)
+    segment, offset, length = _segment_part(ix, ".trm")
+    data = bytearray(segment.read_bytes())
+    at = data.index(b"phenian", offset, offset + length)
+    data[at + 5] = 0x9E  # a continuation byte where a letter was: not UTF-8
+    segment.write_bytes(bytes(data))
+    with pytest.raises(IndexUnreadable, match="searchapp reindex"):
+        Archive(ix).search(parse_params({"q": "phen*"}))
+
+
 def test_a_table_of_contents_that_unpickles_into_another_schema_is_a_domain_error(seed_index, tmp_path):
     """One bit flipped in the table of contents can still unpickle, into a schema that is not
     ours (the web fuzzing met the title given another field's format: a quoted query then

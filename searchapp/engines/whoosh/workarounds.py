@@ -19,7 +19,8 @@ Searching
    check what they read and raise `store.DamagedData` themselves. Whoosh reads a damaged
    stored value of length zero as a document with nothing stored: codec.py says so. A damaged
    table of contents can unpickle into another schema: `store.open_index` compares its fields
-   with the ones this version writes (`schema.field_layout`).
+   with the ones this version writes (`schema.field_layout`). `expand_prefix` yields the term
+   index's raw bytes: `queries.bounded_prefixes` checks they are text.
 5. The query parser raises on some operator soup (`NOT NOT x` is an IndexError): the words are
    parsed again without operators (archive.py, `Archive.parse`).
 6. The parser's `?` is a one-letter wildcard (`Tesla?`), and it reads `field:word`, ranges,
