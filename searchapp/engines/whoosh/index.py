@@ -32,6 +32,7 @@ from .store import (
     open_index,
     remove_abandoned_generations,
     switch_current,
+    term_text,
     writer_lock,
 )
 from .writer import segment_writer
@@ -248,8 +249,8 @@ def stats(index_dir: Path) -> IndexStats:
             dates = sorted(d for d in searcher.lexicon("date") if d)
             undated = sum(1 for _ in searcher.docs_for_query(Term("year", UNDATED)))
             articles = searcher.doc_count()
-            # A damaged term may not be UTF-8: decoded here, where damage is caught.
-            first_date, last_date = (_decode(dates[0]), _decode(dates[-1])) if dates else (None, None)
+            # Decoded here, where damage is caught.
+            first_date, last_date = (term_text(dates[0], "date"), term_text(dates[-1], "date")) if dates else (None, None)
     except Exception as exc:
         raise IndexUnreadable(
             f"the index in {index_dir}/ is damaged ({type(exc).__name__}: {exc}); "
@@ -266,7 +267,3 @@ def stats(index_dir: Path) -> IndexStats:
         size_bytes=size,
         path=str(generation),
     )
-
-
-def _decode(term: bytes | str) -> str:
-    return term.decode("utf-8") if isinstance(term, bytes) else term

@@ -15,7 +15,7 @@ from whoosh.sorting import FieldFacet, MultiFacet
 
 from ...config import setting
 from ...params import SearchParams
-from .store import DamagedData
+from .store import term_text
 
 SEARCH_FIELDS = ("title", "body", "exact")
 # The title's weight is a setting (title_boost, relaxed_title_boost); these are the others'.
@@ -109,22 +109,12 @@ def bounded_prefixes(node: wq.Query, reader, cap: int | None = None) -> wq.Query
     if len(prefix) < setting("min_prefix_chars"):
         return wq.Term(node.fieldname, prefix) if prefix else wq.NullQuery
     terms = list(reader.expand_prefix(node.fieldname, prefix))
-    _check_text(terms, node.fieldname)
+    for term in terms:  # raw bytes, which the snippets decode later: damage is said here
+        term_text(term, node.fieldname)
     if len(terms) > cap:
         terms.sort(key=lambda t: -reader.doc_frequency(node.fieldname, t))
         terms = terms[:cap]
     return wq.Or([wq.Term(node.fieldname, t) for t in terms], boost=node.boost) if terms else wq.NullQuery
-
-
-def _check_text(terms: list, fieldname: str) -> None:
-    """Whoosh expands a prefix to the index's raw bytes, which the snippets decode later; a
-    term of a damaged term index that is not UTF-8 is the index's damage, said here."""
-    for term in terms:
-        try:
-            if isinstance(term, bytes):
-                term.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise DamagedData(f"a term of {fieldname!r} is not UTF-8") from exc
 
 
 def only_in_field(query: wq.Query, fieldname: str) -> wq.Query:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ... import romanian
 from ...config import setting
 from ...results import OtherReading
-from .store import DamagedData
+from .store import term_text
 
 EXACT_FIELD = "exact"
 
@@ -39,10 +39,7 @@ def readings(reader, key: str) -> list[Reading]:
     prefix = key + romanian.FORM_SEPARATOR
     by_reading: dict[str, list[tuple[int, str]]] = {}
     for term in reader.expand_prefix(EXACT_FIELD, prefix):
-        try:
-            text = term.decode("utf-8") if isinstance(term, bytes) else term
-        except UnicodeDecodeError as exc:
-            raise DamagedData(f"a term of {EXACT_FIELD!r} is not UTF-8") from exc
+        text = term_text(term, EXACT_FIELD)
         form = text[len(prefix):]
         by_reading.setdefault(form.lower(), []).append((reader.doc_frequency(EXACT_FIELD, text), form))
     found = [

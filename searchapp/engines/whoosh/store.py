@@ -39,6 +39,17 @@ class DamagedData(ValueError):
     end, a term that is not UTF-8): raised by our own readers, reported as IndexUnreadable."""
 
 
+def term_text(term: bytes | str, fieldname: str) -> str:
+    """A term as Whoosh reads it from the term index (raw bytes), as text; one that is not
+    UTF-8 can only come from a damaged index."""
+    if not isinstance(term, bytes):
+        return term
+    try:
+        return term.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DamagedData(f"a term of {fieldname!r} is not UTF-8") from exc
+
+
 CURRENT = "current"
 # The fields as this version writes them; an opened index must have the same (open_index).
 OUR_FIELD_LAYOUT = field_layout(build_schema())
