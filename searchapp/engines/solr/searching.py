@@ -51,7 +51,7 @@ def ranked(client: SolrClient, collection: str, params: SearchParams,
     walk = {key: value for key, value in request.items() if not key.startswith(("hl", "json.facet", "spellcheck"))}
     walk.update({"fl": "id,title,date,source,score", "start": 0})
     walk.pop("timeAllowed", None)  # a cursor's pages must be whole, or it would skip matches
-    scored = params.sort == "relevance" and request["q"] != EVERYTHING
+    scored = _scored(params, request)
 
     def hits() -> Iterator[Hit]:
         cursor, left = "*", limit
@@ -104,7 +104,7 @@ def _run(client: SolrClient, collection: str, params: SearchParams,
         page=params.page,
         per_page=params.per_page,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
-        hits=_hits(answer, scored=params.sort == "relevance" and not every),
+        hits=_hits(answer, scored=_scored(params, request)),
         facets=_facets(answer.get("facets") or {}, params),
         suggestion=suggestion(params.q, spell_words, first.get("spellcheck"), first.get("facets")),
         relaxed=relaxed,
@@ -212,6 +212,11 @@ def _with_spellcheck(request: dict, words: list[str]) -> dict:
                                "domain": {"query": EVERYTHING}}
     request["json.facet"] = json.dumps(facets)
     return request
+
+
+def _scored(params: SearchParams, request: dict) -> bool:
+    """Whether the hits carry scores: by relevance, and not every article (sorted by date)."""
+    return params.sort == "relevance" and request["q"] != EVERYTHING
 
 
 def _hits(answer: dict, scored: bool) -> list[Hit]:
